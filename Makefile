@@ -1,0 +1,44 @@
+# The two commands a newcomer types: `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+DATA ?= data
+DOMAIN ?= 127.0.0.1:8000
+PORT ?= 8000
+
+.PHONY: run test lint typecheck unit install bench clean
+
+$(BIN)/fedipub: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(BIN)/fedipub
+
+install: $(BIN)/fedipub
+
+# A demo blog on the embedded default (SQLite), keys in the repository's keys/ folder.
+run: install
+	@if [ ! -f $(DATA)/fedipub.toml ]; then \
+		$(BIN)/fedipub init --data $(DATA) --domain $(DOMAIN) --scheme http --keys keys \
+			--username blog --display-name "A fedipub blog" && \
+		$(BIN)/fedipub publish --data $(DATA) fedipub/demo/hello-fediverse.md; \
+	fi
+	FEDIPUB_ALLOW_PRIVATE_ADDRESSES=1 $(BIN)/fedipub serve --data $(DATA) --port $(PORT)
+
+lint: install
+	$(BIN)/ruff check fedipub tests bench
+	$(BIN)/ruff format --check fedipub tests bench
+
+typecheck: install
+	$(BIN)/mypy
+
+unit: install
+	$(BIN)/pytest -q
+
+test: lint typecheck unit
+
+bench: install
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

@@ -1,0 +1,3 @@
+"""fedipub: a self-hosted, federated ActivityPub publishing server."""
+
+__version__ = "0.1.0"
