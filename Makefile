@@ -26,8 +26,8 @@ run: install
 	FEDIPUB_ALLOW_PRIVATE_ADDRESSES=1 $(BIN)/fedipub serve --data $(DATA) --port $(PORT)
 
 lint: install
-	$(BIN)/ruff check fedipub tests bench
-	$(BIN)/ruff format --check fedipub tests bench
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 
 typecheck: install
 	$(BIN)/mypy

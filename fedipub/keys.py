@@ -56,7 +56,7 @@ def public_pem(key: rsa.RSAPublicKey | ed25519.Ed25519PublicKey) -> str:
 
 def save_keyset(keys: KeySet, folder: Path) -> None:
     """Write the three PEM files, created with mode 0600; refuses to overwrite any of them."""
-    folder.mkdir(parents=True, exist_ok=True)
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
     pairs = (
         (BLOG_RSA_FILE, keys.blog_rsa),
         (BLOG_ED25519_FILE, keys.blog_ed25519),

@@ -1,0 +1,5 @@
+import sys
+
+from fedipub.cli import main
+
+sys.exit(main())

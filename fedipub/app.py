@@ -1,0 +1,72 @@
+"""The ASGI application: `create_app(settings)` builds it; nothing happens at import time."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.routing import Mount
+from starlette.staticfiles import StaticFiles
+
+from fedipub.config import Settings, load_settings
+from fedipub.errors import ConfigError
+from fedipub.keys import load_keyset
+from fedipub.middleware import SecurityHeadersMiddleware
+from fedipub.render import Renderer
+from fedipub.routes import actor, articles, wellknown
+from fedipub.services import build_services
+from fedipub.store import open_store
+
+
+def create_app(settings: Settings) -> Starlette:
+    keys = load_keyset(settings.key_folder)
+    theme = settings.data_dir / "templates"
+    media = settings.data_dir / "media"
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        store = await open_store(settings.database_path)
+        app.state.services = build_services(settings, store, keys)
+        app.state.renderer = Renderer(
+            settings,
+            app.state.services.urls,
+            theme_dir=theme if theme.is_dir() else None,
+        )
+        try:
+            yield
+        finally:
+            await store.close()
+
+    static = settings.data_dir / "static"
+    routes = [
+        *wellknown.routes,
+        *actor.routes,
+        *articles.routes,
+        # The admin's theme folder first, then the package's own files.
+        Mount(
+            "/static",
+            StaticFiles(
+                directory=static if static.is_dir() else None, packages=[("fedipub", "static")]
+            ),
+            name="static",
+        ),
+        Mount("/media", StaticFiles(directory=media, check_dir=False), name="media"),
+    ]
+    return Starlette(
+        routes=routes,
+        middleware=[Middleware(SecurityHeadersMiddleware)],
+        lifespan=lifespan,
+    )
+
+
+def app_from_environment() -> Starlette:
+    """The factory `fedipub serve --workers N` hands uvicorn: each worker process builds its
+    own app from FEDIPUB_DATA."""
+    data = os.environ.get("FEDIPUB_DATA")
+    if not data:
+        raise ConfigError("FEDIPUB_DATA is not set")
+    return create_app(load_settings(Path(data), os.environ))

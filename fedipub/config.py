@@ -1,0 +1,186 @@
+"""Settings: the data folder's `fedipub.toml`, overridden by `FEDIPUB_<NAME>` environment variables.
+
+Nothing is read at import time: `load_settings` is called by the CLI and `create_app`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import tomli_w
+
+from fedipub.errors import ConfigError
+
+SETTINGS_FILE = "fedipub.toml"
+DATABASE_FILE = "fedipub.sqlite3"
+ENV_PREFIX = "FEDIPUB_"
+
+_USERNAME = re.compile(r"^[a-z0-9_]{1,30}$")
+_DOMAIN = re.compile(r"^[a-z0-9.-]+(:[0-9]{1,5})?$")
+ARTICLE_TYPES = ("Note", "Article")
+ACTOR_TYPES = ("Person", "Service", "Organization", "Group", "Application")
+MODERATION_MODES = ("open", "first-time", "all")
+
+
+@dataclass(frozen=True)
+class ProfileLink:
+    """A profile metadata field (Mastodon's PropertyValue attachment)."""
+
+    name: str
+    url: str
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path
+    domain: str
+    scheme: str = "https"
+    username: str = "blog"
+    display_name: str = "My blog"
+    summary: str = ""
+    keys_dir: Path | None = None
+    actor_type: str = "Person"
+    article_type: str = "Note"
+    language: str = "en"
+    icon_url: str | None = None
+    image_url: str | None = None
+    manually_approves_followers: bool = False
+    discoverable: bool = True
+    indexable: bool = True
+    also_known_as: tuple[str, ...] = ()
+    profile_links: tuple[ProfileLink, ...] = ()
+    allow_private_addresses: bool = False
+    secure_mode: bool = False
+    moderation: str = "open"
+    page_size: int = 20
+    created: str = ""
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def base_url(self) -> str:
+        return f"{self.scheme}://{self.domain}"
+
+    @property
+    def key_folder(self) -> Path:
+        return self.keys_dir if self.keys_dir is not None else self.data_dir / "keys"
+
+    @property
+    def database_path(self) -> Path:
+        return self.data_dir / DATABASE_FILE
+
+    @property
+    def handle(self) -> str:
+        return f"@{self.username}@{self.domain}"
+
+
+def _coerce(name: str, raw: Any, kind: str) -> Any:
+    """Turn a TOML or environment value into the field's type, or refuse with one line.
+
+    `kind` is the field's annotation as text (this module uses postponed annotations).
+    """
+    try:
+        if kind == "bool":
+            if isinstance(raw, bool):
+                return raw
+            lowered = str(raw).strip().lower()
+            if lowered in ("1", "true", "yes", "on"):
+                return True
+            if lowered in ("0", "false", "no", "off", ""):
+                return False
+            raise ValueError(raw)
+        if kind == "int":
+            return int(raw)
+        if kind == "Path | None":
+            return Path(str(raw)) if raw not in (None, "") else None
+        if kind == "tuple[ProfileLink, ...]":
+            return tuple(ProfileLink(name=str(i["name"]), url=str(i["url"])) for i in raw)
+        if kind == "tuple[str, ...]":
+            if isinstance(raw, str):
+                return tuple(part.strip() for part in raw.split(",") if part.strip())
+            return tuple(str(i) for i in raw)
+        if kind.endswith("| None") and raw in (None, ""):
+            return None
+        return str(raw)
+    except (ValueError, TypeError, KeyError):
+        raise ConfigError(f"setting {name!r} has an invalid value: {raw!r}") from None
+
+
+def _validate(settings: Settings) -> Settings:
+    if not _DOMAIN.match(settings.domain):
+        raise ConfigError(f"domain {settings.domain!r} is not a host name (with optional :port)")
+    if settings.scheme not in ("http", "https"):
+        raise ConfigError(f"scheme must be http or https, not {settings.scheme!r}")
+    if not _USERNAME.match(settings.username):
+        raise ConfigError("username must be 1-30 characters of a-z, 0-9 and _")
+    if settings.article_type not in ARTICLE_TYPES:
+        raise ConfigError(f"article_type must be one of {', '.join(ARTICLE_TYPES)}")
+    if settings.actor_type not in ACTOR_TYPES:
+        raise ConfigError(f"actor_type must be one of {', '.join(ACTOR_TYPES)}")
+    if settings.moderation not in MODERATION_MODES:
+        raise ConfigError(f"moderation must be one of {', '.join(MODERATION_MODES)}")
+    if not 1 <= settings.page_size <= 200:
+        raise ConfigError("page_size must be between 1 and 200")
+    return settings
+
+
+def settings_from_mapping(data_dir: Path, values: Mapping[str, Any]) -> Settings:
+    fields = {f.name: f for f in dataclasses.fields(Settings)}
+    known: dict[str, Any] = {}
+    extra: dict[str, Any] = {}
+    for name, raw in values.items():
+        if name in ("data_dir", "extra"):
+            continue
+        if name in fields:
+            known[name] = _coerce(name, raw, str(fields[name].type))
+        else:
+            extra[name] = raw
+    if "domain" not in known:
+        raise ConfigError("the settings name no domain")
+    if known.get("keys_dir") is not None and not known["keys_dir"].is_absolute():
+        known["keys_dir"] = data_dir / known["keys_dir"]
+    return _validate(Settings(data_dir=data_dir, extra=extra, **known))
+
+
+def load_settings(data_dir: Path, environ: Mapping[str, str]) -> Settings:
+    """Read DIR/fedipub.toml, then let FEDIPUB_<NAME> variables override single settings."""
+    path = data_dir / SETTINGS_FILE
+    try:
+        values: dict[str, Any] = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(
+            f"no blog in {data_dir} (no {SETTINGS_FILE}); create one with: fedipub init --data "
+            f"{data_dir} --domain example.com"
+        ) from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path} is not valid TOML: {exc}") from None
+    names = {f.name for f in dataclasses.fields(Settings)} - {"data_dir", "extra"}
+    for name in names:
+        env_value = environ.get(ENV_PREFIX + name.upper())
+        if env_value is not None:
+            values[name] = env_value
+    return settings_from_mapping(data_dir, values)
+
+
+def settings_to_toml(settings: Settings) -> str:
+    values: dict[str, Any] = {}
+    for f in dataclasses.fields(Settings):
+        if f.name in ("data_dir", "extra"):
+            continue
+        value = getattr(settings, f.name)
+        if value is None:
+            continue
+        if isinstance(value, Path):
+            value = str(value)
+        elif f.name == "profile_links":
+            value = [{"name": link.name, "url": link.url} for link in value]
+        elif isinstance(value, tuple):
+            value = list(value)
+        values[f.name] = value
+    values.update(settings.extra)
+    return tomli_w.dumps(values)

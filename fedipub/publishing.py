@@ -1,0 +1,180 @@
+"""Publishing, editing and deleting articles: the article row and the activity announcing it
+are written in one transaction, so the outbox never disagrees with the blog."""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from fedipub.activities import build_create, build_delete, build_note, build_update, embedded
+from fedipub.article_source import read_article_file, render_markdown
+from fedipub.config import Settings
+from fedipub.errors import NotFoundError, SourceError
+from fedipub.store import Store
+from fedipub.types import Article, ArticleSource, StoredActivity, Tombstone
+from fedipub.urls import Urls
+
+
+class Outcome(enum.Enum):
+    CREATED = "created"
+    UPDATED = "updated"
+    UNCHANGED = "unchanged"
+
+
+@dataclass(frozen=True)
+class PublishResult:
+    article: Article
+    outcome: Outcome
+    activity: StoredActivity | None
+
+
+def source_hash(source: ArticleSource) -> str:
+    """A fingerprint of everything the author wrote: what `sync` compares."""
+    return hashlib.sha256(repr(source).encode("utf-8")).hexdigest()
+
+
+def _new_activity_id() -> str:
+    return uuid.uuid4().hex
+
+
+async def publish_article(
+    store: Store, settings: Settings, urls: Urls, source: ArticleSource, *, now: datetime
+) -> PublishResult:
+    """Create the article, or update it if its slug exists and its source changed."""
+    fingerprint = source_hash(source)
+    body_html = render_markdown(source.body_markdown)
+    existing = await store.articles.find(source.slug)
+    if existing is not None and existing.source_hash == fingerprint:
+        return PublishResult(existing, Outcome.UNCHANGED, None)
+    async with store.transaction() as tx:
+        if existing is None:
+            published = source.published or now
+            article_id = await store.articles.insert(
+                tx, source, body_html=body_html, source_hash=fingerprint, published=published
+            )
+            article = _article(article_id, source, body_html, fingerprint, published, None)
+            note = build_note(settings, urls, article)
+            activity_id = _new_activity_id()
+            document = build_create(urls, note, activity_id)
+            outcome = Outcome.CREATED
+        else:
+            await store.articles.update(
+                tx, existing.id, source, body_html=body_html, source_hash=fingerprint, updated=now
+            )
+            article = _article(existing.id, source, body_html, fingerprint, existing.published, now)
+            note = build_note(settings, urls, article)
+            await store.activities.replace_object(tx, note["id"], embedded(note))
+            activity_id = _new_activity_id()
+            document = build_update(urls, note, activity_id, now)
+            outcome = Outcome.UPDATED
+        activity = StoredActivity(
+            id=activity_id,
+            type=document["type"],
+            object_id=note["id"],
+            document=document,
+            published=now,
+        )
+        await store.activities.add(tx, activity, in_outbox=outcome == Outcome.CREATED)
+    return PublishResult(article, outcome, activity)
+
+
+def _article(
+    article_id: int,
+    source: ArticleSource,
+    body_html: str,
+    fingerprint: str,
+    published: datetime,
+    updated: datetime | None,
+) -> Article:
+    return Article(
+        id=article_id,
+        slug=source.slug,
+        title=source.title,
+        body_markdown=source.body_markdown,
+        body_html=body_html,
+        summary=source.summary,
+        tags=source.tags,
+        language=source.language,
+        content_warning=source.content_warning,
+        images=source.images,
+        published=published,
+        updated=updated,
+        source_hash=fingerprint,
+    )
+
+
+async def unpublish_article(
+    store: Store, settings: Settings, urls: Urls, slug: str, *, now: datetime
+) -> tuple[Tombstone, StoredActivity]:
+    """Delete the article: its URL then answers 410 Gone with a Tombstone."""
+    article = await store.articles.find(slug)
+    if article is None:
+        raise NotFoundError(f"no article with slug {slug!r}")
+    tombstone = Tombstone(slug=slug, deleted=now, published=article.published)
+    activity_id = _new_activity_id()
+    document = build_delete(settings, urls, tombstone, activity_id)
+    activity = StoredActivity(
+        id=activity_id,
+        type="Delete",
+        object_id=urls.article(slug),
+        document=document,
+        published=now,
+    )
+    async with store.transaction() as tx:
+        await store.articles.delete(tx, article, now)
+        await store.activities.withdraw(tx, urls.article(slug))
+        await store.activities.add(tx, activity, in_outbox=False)
+    return tombstone, activity
+
+
+@dataclass(frozen=True)
+class SyncReport:
+    created: tuple[str, ...]
+    updated: tuple[str, ...]
+    deleted: tuple[str, ...]
+    unchanged: tuple[str, ...]
+
+
+def read_folder(folder: Path) -> list[ArticleSource]:
+    """Every `*.md` file below `folder`, validated before anything is changed."""
+    sources = [read_article_file(path) for path in sorted(folder.rglob("*.md"))]
+    seen: dict[str, int] = {}
+    for index, source in enumerate(sources):
+        if source.slug in seen:
+            raise SourceError(f"two files in {folder} have the slug {source.slug!r}")
+        seen[source.slug] = index
+    return sources
+
+
+async def sync_articles(
+    store: Store,
+    settings: Settings,
+    urls: Urls,
+    sources: Iterable[ArticleSource],
+    *,
+    now: datetime,
+) -> SyncReport:
+    """Make the blog match `sources`: new ones published, changed ones updated, missing ones
+    deleted."""
+    wanted = {source.slug: source for source in sources}
+    created: list[str] = []
+    updated: list[str] = []
+    unchanged: list[str] = []
+    for slug, source in wanted.items():
+        result = await publish_article(store, settings, urls, source, now=now)
+        {Outcome.CREATED: created, Outcome.UPDATED: updated, Outcome.UNCHANGED: unchanged}[
+            result.outcome
+        ].append(slug)
+    deleted = sorted(set(await store.articles.source_hashes()) - set(wanted))
+    for slug in deleted:
+        await unpublish_article(store, settings, urls, slug, now=now)
+    return SyncReport(tuple(created), tuple(updated), tuple(deleted), tuple(unchanged))
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC).replace(microsecond=0)

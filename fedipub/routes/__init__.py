@@ -1,0 +1,1 @@
+"""The HTTP routes: each turns a Request into plain values, calls services, and renders."""

@@ -1,0 +1,109 @@
+"""Articles: the page/Note at one URL, its collections, tag pages, feeds, our activities."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from fedipub.activities import build_collection, build_collection_page, build_note, build_tombstone
+from fedipub.feeds import build_atom, build_rss
+from fedipub.routes.common import (
+    as2_response,
+    html_response,
+    not_found,
+    page_number,
+    renderer,
+    services,
+    wants_as2,
+)
+
+FEED_SIZE = 20
+
+
+async def home(request: Request) -> Response:
+    svc = services(request)
+    page = await svc.store.articles.page(page_number(request) or 1, svc.settings.page_size)
+    followers = await svc.store.followers.count()
+    return html_response(renderer(request).home(page, follower_count=followers))
+
+
+async def article(request: Request) -> Response:
+    svc = services(request)
+    slug = request.path_params["slug"]
+    found = await svc.store.articles.find(slug)
+    if found is None:
+        tombstone = await svc.store.articles.find_tombstone(slug)
+        if tombstone is None:
+            return not_found(request, "No such article")
+        if wants_as2(request):
+            return as2_response(build_tombstone(svc.settings, svc.urls, tombstone), status=410)
+        return html_response(renderer(request).gone(tombstone), status=410)
+    if wants_as2(request):
+        return as2_response(build_note(svc.settings, svc.urls, found))
+    return html_response(renderer(request).article(found))
+
+
+async def article_collection(request: Request) -> Response:
+    """`replies`, `likes` and `shares` of an article: empty until the inbox fills them."""
+    svc = services(request)
+    slug = request.path_params["slug"]
+    url_of = {
+        "replies": svc.urls.replies,
+        "likes": svc.urls.likes,
+        "shares": svc.urls.shares,
+    }.get(request.path_params["kind"])
+    if url_of is None:
+        return not_found(request)
+    if await svc.store.articles.find(slug) is None:
+        return not_found(request, "No such article")
+    collection_id = url_of(slug)
+    number = page_number(request)
+    if number is None:
+        return as2_response(build_collection(collection_id, 0), negotiated=False)
+    page = build_collection_page(collection_id, number, [], total=0, has_next=False)
+    return as2_response(page, negotiated=False)
+
+
+async def activity(request: Request) -> Response:
+    svc = services(request)
+    found = await svc.store.activities.find(request.path_params["activity_id"])
+    if found is None:
+        return not_found(request, "No such activity")
+    return as2_response(found.document, negotiated=False)
+
+
+async def tag(request: Request) -> Response:
+    svc = services(request)
+    name = request.path_params["tag"]
+    page = await svc.store.articles.page(
+        page_number(request) or 1, svc.settings.page_size, tag=name
+    )
+    if page.total == 0:
+        return not_found(request, f"No articles tagged #{name}")
+    return html_response(renderer(request).tag(name, page))
+
+
+async def atom(request: Request) -> Response:
+    svc = services(request)
+    page = await svc.store.articles.page(1, FEED_SIZE)
+    body = build_atom(svc.settings, svc.urls, page.items)
+    return Response(body, media_type="application/atom+xml; charset=utf-8")
+
+
+async def rss(request: Request) -> Response:
+    svc = services(request)
+    page = await svc.store.articles.page(1, FEED_SIZE)
+    body = build_rss(svc.settings, svc.urls, page.items)
+    return Response(body, media_type="application/rss+xml; charset=utf-8")
+
+
+routes = [
+    Route("/", home),
+    Route("/posts/{slug}", article),
+    Route("/posts/{slug}/{kind:str}", article_collection),
+    Route("/activities/{activity_id}", activity),
+    Route("/tags/{tag}", tag),
+    Route("/feed.atom", atom),
+    Route("/feed.rss", rss),
+]

@@ -1,0 +1,135 @@
+"""Opening the SQLite database: pragmas, migrations, and the write transaction.
+
+Two connections: one writer (serialised by a lock, so a transaction is never interleaved with
+another task's statements) and one reader that sees only committed rows (WAL mode).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from collections.abc import AsyncIterator, Iterable
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+
+from fedipub.errors import StoreError
+from fedipub.store.migrations import MIGRATIONS
+
+_PRAGMAS = (
+    "PRAGMA journal_mode = WAL",
+    "PRAGMA synchronous = NORMAL",
+    "PRAGMA foreign_keys = ON",
+    "PRAGMA busy_timeout = 5000",
+)
+
+
+class Database:
+    def __init__(self, writer: aiosqlite.Connection, reader: aiosqlite.Connection) -> None:
+        self._writer = writer
+        self._reader = reader
+        self._write_lock = asyncio.Lock()
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
+        """BEGIN IMMEDIATE … COMMIT on the writer; rolled back if the block raises."""
+        async with self._write_lock:
+            try:
+                await self._writer.execute("BEGIN IMMEDIATE")
+            except sqlite3.Error as exc:
+                raise StoreError(f"cannot start a transaction: {exc}") from exc
+            try:
+                yield self._writer
+            except BaseException:
+                await self._writer.execute("ROLLBACK")
+                raise
+            try:
+                await self._writer.execute("COMMIT")
+            except sqlite3.Error as exc:
+                raise StoreError(f"commit failed: {exc}") from exc
+
+    async def fetch_all(self, sql: str, params: Iterable[Any] = ()) -> list[sqlite3.Row]:
+        try:
+            async with self._reader.execute(sql, tuple(params)) as cursor:
+                return list(await cursor.fetchall())
+        except sqlite3.Error as exc:
+            raise StoreError(str(exc)) from exc
+
+    async def fetch_one(self, sql: str, params: Iterable[Any] = ()) -> sqlite3.Row | None:
+        rows = await self.fetch_all(sql, params)
+        return rows[0] if rows else None
+
+    async def fetch_value(self, sql: str, params: Iterable[Any] = ()) -> Any:
+        row = await self.fetch_one(sql, params)
+        return None if row is None else row[0]
+
+    async def close(self) -> None:
+        await self._reader.close()
+        await self._writer.close()
+
+
+async def _connect(path: Path) -> aiosqlite.Connection:
+    try:
+        connection = await aiosqlite.connect(path, isolation_level=None)
+    except sqlite3.Error as exc:
+        raise StoreError(f"cannot open database {path}: {exc}") from exc
+    connection.row_factory = sqlite3.Row
+    for pragma in _PRAGMAS:
+        await connection.execute(pragma)
+    return connection
+
+
+async def applied_migrations(connection: aiosqlite.Connection) -> list[str]:
+    await connection.execute(
+        "CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY, applied TEXT)"
+    )
+    async with connection.execute("SELECT name FROM schema_migrations ORDER BY name") as cursor:
+        return [row[0] for row in await cursor.fetchall()]
+
+
+async def migrate(connection: aiosqlite.Connection) -> list[str]:
+    """Apply the migrations this database lacks; returns their names. Refuses a newer schema."""
+    done = await applied_migrations(connection)
+    known = [name for name, _ in MIGRATIONS]
+    unknown = [name for name in done if name not in known]
+    if unknown:
+        raise StoreError(
+            f"the database was migrated by a newer fedipub ({unknown[-1]}); "
+            "downgrading is not supported: install that version again or restore a backup"
+        )
+    applied: list[str] = []
+    for name, sql in MIGRATIONS:
+        if name in done:
+            continue
+        statements = [s for s in sql.split(";") if s.strip()]
+        await connection.execute("BEGIN IMMEDIATE")
+        try:
+            for statement in statements:
+                await connection.execute(statement)
+            await connection.execute(
+                "INSERT INTO schema_migrations (name, applied) VALUES (?, ?)",
+                (name, datetime.now(UTC).isoformat()),
+            )
+        except BaseException:
+            await connection.execute("ROLLBACK")
+            raise
+        await connection.execute("COMMIT")
+        applied.append(name)
+    return applied
+
+
+async def open_database(path: Path) -> Database:
+    writer = await _connect(path)
+    try:
+        await migrate(writer)
+    except sqlite3.Error as exc:
+        await writer.close()
+        raise StoreError(f"migrating {path} failed: {exc}") from exc
+    except StoreError:
+        await writer.close()
+        raise
+    reader = await _connect(path)
+    return Database(writer, reader)

@@ -1,0 +1,104 @@
+"""Plain values that cross layers: frozen dataclasses and the enums of closed sets."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Generic, TypeVar
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Image:
+    """An image of an article: federated as an attachment, since Mastodon strips inline <img>."""
+
+    url: str
+    alt: str
+    media_type: str | None = None
+    width: int | None = None
+    height: int | None = None
+
+
+@dataclass(frozen=True)
+class ArticleSource:
+    """An article as the author wrote it: front matter and Markdown, validated."""
+
+    slug: str
+    title: str
+    body_markdown: str
+    summary: str | None = None
+    tags: tuple[str, ...] = ()
+    language: str | None = None
+    published: datetime | None = None
+    content_warning: str | None = None
+    images: tuple[Image, ...] = ()
+
+
+@dataclass(frozen=True)
+class Article:
+    """A published article as stored."""
+
+    id: int
+    slug: str
+    title: str
+    body_markdown: str
+    body_html: str
+    summary: str | None
+    tags: tuple[str, ...]
+    language: str | None
+    content_warning: str | None
+    images: tuple[Image, ...]
+    published: datetime
+    updated: datetime | None
+    source_hash: str
+
+
+@dataclass(frozen=True)
+class Tombstone:
+    """What remains of a deleted article: its URL answers 410 Gone with this."""
+
+    slug: str
+    deleted: datetime
+    published: datetime
+
+
+class FollowState(enum.Enum):
+    PENDING = "pending"
+    ACCEPTED = "accepted"
+
+
+@dataclass(frozen=True)
+class Follower:
+    actor_id: str
+    inbox: str
+    shared_inbox: str | None
+    state: FollowState
+    follow_id: str
+    created: datetime
+
+
+@dataclass(frozen=True)
+class StoredActivity:
+    """An activity of our outbox, kept so that its id is dereferenceable."""
+
+    id: str
+    type: str
+    object_id: str
+    document: dict[str, object]
+    published: datetime
+
+
+@dataclass(frozen=True)
+class Page(Generic[T]):
+    """One page of a collection, newest first."""
+
+    items: tuple[T, ...]
+    total: int
+    page: int
+    page_size: int
+
+    @property
+    def has_next(self) -> bool:
+        return self.page * self.page_size < self.total
