@@ -13,11 +13,13 @@ from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 
 from fedipub.config import Settings, load_settings
-from fedipub.errors import ConfigError
+from fedipub.errors import ConfigError, ProtocolError
 from fedipub.keys import load_keyset
 from fedipub.middleware import SecurityHeadersMiddleware
 from fedipub.render import Renderer
-from fedipub.routes import actor, articles, wellknown
+from fedipub.routes import actor, articles, inbox, wellknown
+from fedipub.routes.errors import protocol_error
+from fedipub.routes.secure import SecureModeMiddleware
 from fedipub.services import build_services
 from fedipub.store import open_store
 
@@ -39,11 +41,13 @@ def create_app(settings: Settings) -> Starlette:
         try:
             yield
         finally:
+            await app.state.services.aclose()
             await store.close()
 
     static = settings.data_dir / "static"
     routes = [
         *wellknown.routes,
+        *inbox.routes,
         *actor.routes,
         *articles.routes,
         # The admin's theme folder first, then the package's own files.
@@ -58,7 +62,8 @@ def create_app(settings: Settings) -> Starlette:
     ]
     return Starlette(
         routes=routes,
-        middleware=[Middleware(SecurityHeadersMiddleware)],
+        middleware=[Middleware(SecurityHeadersMiddleware), Middleware(SecureModeMiddleware)],
+        exception_handlers={ProtocolError: protocol_error},
         lifespan=lifespan,
     )
 

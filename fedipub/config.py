@@ -59,6 +59,10 @@ class Settings:
     secure_mode: bool = False
     moderation: str = "open"
     page_size: int = 20
+    # Seconds a signature's Date/created may differ from our clock (Mastodon: one hour).
+    signature_window: int = 3600
+    # Largest inbox body accepted (Mastodon: 1 MB).
+    max_inbox_bytes: int = 1_000_000
     created: str = ""
     extra: Mapping[str, Any] = field(default_factory=dict)
 
@@ -126,6 +130,10 @@ def _validate(settings: Settings) -> Settings:
         raise ConfigError(f"moderation must be one of {', '.join(MODERATION_MODES)}")
     if not 1 <= settings.page_size <= 200:
         raise ConfigError("page_size must be between 1 and 200")
+    if not 30 <= settings.signature_window <= 43200:
+        raise ConfigError("signature_window must be between 30 and 43200 seconds")
+    if not 1024 <= settings.max_inbox_bytes <= 100_000_000:
+        raise ConfigError("max_inbox_bytes must be between 1024 and 100000000")
     return settings
 
 

@@ -14,7 +14,7 @@ _ALPHABET = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
 _ED25519_PREFIX = b"\xed\x01"
 
 
-def _b58encode(data: bytes) -> str:
+def b58encode(data: bytes) -> str:
     number = int.from_bytes(data, "big")
     out = ""
     while number:
@@ -24,7 +24,7 @@ def _b58encode(data: bytes) -> str:
     return "1" * leading_zeros + out
 
 
-def _b58decode(text: str) -> bytes:
+def b58decode(text: str) -> bytes:
     number = 0
     for char in text:
         index = _ALPHABET.find(char)
@@ -38,13 +38,13 @@ def _b58decode(text: str) -> bytes:
 
 def encode_ed25519_multikey(key: Ed25519PublicKey) -> str:
     raw = key.public_bytes(Encoding.Raw, PublicFormat.Raw)
-    return "z" + _b58encode(_ED25519_PREFIX + raw)
+    return "z" + b58encode(_ED25519_PREFIX + raw)
 
 
 def decode_ed25519_multikey(value: str) -> Ed25519PublicKey:
     if not value.startswith("z") or len(value) > 64:
         raise MalformedError("publicKeyMultibase must be base58btc ('z…')")
-    decoded = _b58decode(value[1:])
+    decoded = b58decode(value[1:])
     if len(decoded) != 34 or not decoded.startswith(_ED25519_PREFIX):
         raise MalformedError("publicKeyMultibase is not an Ed25519 multikey")
     return Ed25519PublicKey.from_public_bytes(decoded[2:])

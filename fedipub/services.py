@@ -1,18 +1,25 @@
-"""What the web layer is handed at start-up: settings, store, keys and the documents built
-once from them. Built in the app's lifespan, never at import time."""
+"""What the web layer is handed at start-up: settings, store, keys, the outbound client and
+the documents built once from them. Built in the app's lifespan, never at import time."""
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from fedipub import __version__
 from fedipub.activities import build_actor, build_instance_actor
+from fedipub.client import ClientSettings, GuardedClient
 from fedipub.config import Settings
+from fedipub.fetch import Fetcher
 from fedipub.keys import KeySet, public_pem
 from fedipub.multikey import encode_ed25519_multikey
+from fedipub.signed_http import FormatMemory, SignedHttp
 from fedipub.store import Store
 from fedipub.urls import Urls
+from fedipub.verify import KeyResolver, Verifier
 
 
 @dataclass(frozen=True)
@@ -23,13 +30,30 @@ class Services:
     keys: KeySet
     actor: dict[str, Any]
     instance_actor: dict[str, Any]
+    client: GuardedClient
+    http: SignedHttp
+    fetcher: Fetcher
+    verifier: Verifier
+
+    async def aclose(self) -> None:
+        await self.client.aclose()
 
 
 def urls_for(settings: Settings) -> Urls:
     return Urls(base=settings.base_url, username=settings.username)
 
 
-def build_services(settings: Settings, store: Store, keys: KeySet) -> Services:
+def user_agent(settings: Settings) -> str:
+    return f"fedipub/{__version__} (+{settings.base_url}/)"
+
+
+def build_services(
+    settings: Settings,
+    store: Store,
+    keys: KeySet,
+    *,
+    clock: Callable[[], float] = time.time,
+) -> Services:
     urls = urls_for(settings)
     published = (
         datetime.fromisoformat(settings.created)
@@ -46,4 +70,19 @@ def build_services(settings: Settings, store: Store, keys: KeySet) -> Services:
     instance_actor = build_instance_actor(
         settings, urls, public_key_pem=public_pem(keys.instance_rsa.public_key())
     )
-    return Services(settings, urls, store, keys, actor, instance_actor)
+    client = GuardedClient(
+        ClientSettings(
+            user_agent=user_agent(settings),
+            allow_private_addresses=settings.allow_private_addresses,
+        )
+    )
+    http = SignedHttp(client, FormatMemory(), clock=clock)
+    fetcher = Fetcher(http, keys, urls, allow_private=settings.allow_private_addresses)
+    verifier = Verifier(
+        KeyResolver(store, fetcher, clock=clock),
+        clock=clock,
+        max_skew=settings.signature_window,
+    )
+    return Services(
+        settings, urls, store, keys, actor, instance_actor, client, http, fetcher, verifier
+    )

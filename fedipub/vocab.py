@@ -8,8 +8,13 @@ LD_JSON_AS = 'application/ld+json; profile="https://www.w3.org/ns/activitystream
 JRD_JSON = "application/jrd+json"
 AS_CONTEXT = "https://www.w3.org/ns/activitystreams"
 SECURITY_CONTEXT = "https://w3id.org/security/v1"
+# The context of RsaSignature2017 signature options (Mastodon's LinkedDataSignature::CONTEXT).
+IDENTITY_CONTEXT = "https://w3id.org/identity/v1"
+DATA_INTEGRITY_V1_CONTEXT = "https://w3id.org/security/data-integrity/v1"
+DATA_INTEGRITY_V2_CONTEXT = "https://w3id.org/security/data-integrity/v2"
 MULTIKEY_CONTEXT = "https://w3id.org/security/multikey/v1"
-DATA_INTEGRITY_CONTEXT = "https://w3id.org/security/data-integrity/v1"
+DID_CONTEXT = "https://www.w3.org/ns/did/v1"
+GOTOSOCIAL_CONTEXT = "https://gotosocial.org/ns"
 
 # The extension terms Mastodon and its peers understand, defined inline so no peer has to
 # fetch a context to read them.

@@ -16,6 +16,7 @@ from fedipub.store.activities import Activities
 from fedipub.store.articles import Articles
 from fedipub.store.connection import Database, open_database
 from fedipub.store.followers import Followers
+from fedipub.store.remote import RemoteActors, RemoteKeys
 
 __all__ = ["Store", "Transaction", "open_store"]
 
@@ -28,6 +29,8 @@ class Store:
         self.articles = Articles(db)
         self.activities = Activities(db)
         self.followers = Followers(db)
+        self.remote_keys = RemoteKeys(db)
+        self.remote_actors = RemoteActors(db)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Transaction]:

@@ -1,0 +1,154 @@
+"""Signed requests through the guarded client, in the format each host accepts.
+
+Two signature formats are in use: draft-cavage (what Mastodon sends and every server accepts
+today) and RFC 9421 (what newer servers prefer). Like Fedify we knock with the format we
+believe a host takes and, on a 401 (or 400, or 403 for GETs in authorized-fetch mode), knock
+once more with the other; the format that worked is remembered per host.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Generator, Mapping
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
+
+from fedipub.client import AS2_ACCEPT, GuardedClient, Response
+from fedipub.errors import FetchError
+from fedipub.signatures import SignatureFormat, sign_request
+
+PrivateKey = rsa.RSAPrivateKey | ed25519.Ed25519PrivateKey
+_RETRY_GET = frozenset({400, 401, 403})
+_RETRY_POST = frozenset({400, 401})
+MAX_REMEMBERED_HOSTS = 10_000
+
+
+class SignatureAuth(httpx.Auth):
+    """Signs each request (each redirect hop too) with one key, in one format."""
+
+    def __init__(
+        self,
+        key: PrivateKey,
+        key_id: str,
+        signature_format: SignatureFormat,
+        *,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._key = key
+        self._key_id = key_id
+        self._format = signature_format
+        self._clock = clock
+
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        headers = {name.lower(): value for name, value in request.headers.items()}
+        signed = sign_request(
+            format=self._format,
+            method=request.method,
+            url=str(request.url),
+            headers=headers,
+            body=request.content if request.method != "GET" else None,
+            private_key=self._key,
+            key_id=self._key_id,
+            now=int(self._clock()),
+        )
+        for name, value in signed.items():
+            request.headers[name] = value
+        yield request
+
+
+class FormatMemory:
+    """Which signature format each host accepted last; bounded, least recently used first out."""
+
+    def __init__(self, limit: int = MAX_REMEMBERED_HOSTS) -> None:
+        self._limit = limit
+        self._formats: OrderedDict[str, SignatureFormat] = OrderedDict()
+
+    def first_choice(self, url: str) -> SignatureFormat:
+        host = urlsplit(url).netloc.lower()
+        found = self._formats.get(host)
+        if found is None:
+            return SignatureFormat.CAVAGE
+        self._formats.move_to_end(host)
+        return found
+
+    def remember(self, url: str, signature_format: SignatureFormat) -> None:
+        host = urlsplit(url).netloc.lower()
+        self._formats[host] = signature_format
+        self._formats.move_to_end(host)
+        while len(self._formats) > self._limit:
+            self._formats.popitem(last=False)
+
+
+def _other(signature_format: SignatureFormat) -> SignatureFormat:
+    return (
+        SignatureFormat.RFC9421
+        if signature_format is SignatureFormat.CAVAGE
+        else SignatureFormat.CAVAGE
+    )
+
+
+class SignedHttp:
+    """Signed GETs and POSTs with double-knocking."""
+
+    def __init__(
+        self,
+        client: GuardedClient,
+        formats: FormatMemory,
+        *,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.client = client
+        self._formats = formats
+        self._clock = clock
+
+    def _auth(self, key: PrivateKey, key_id: str, fmt: SignatureFormat) -> SignatureAuth:
+        return SignatureAuth(key, key_id, fmt, clock=self._clock)
+
+    async def fetch_json(
+        self, url: str, key: PrivateKey, key_id: str, *, accept: str = AS2_ACCEPT
+    ) -> tuple[str, dict[str, Any]]:
+        """A signed GET of a JSON document (servers in authorized-fetch mode require one)."""
+        first = self._formats.first_choice(url)
+        try:
+            result = await self.client.fetch_json(
+                url, accept=accept, auth=self._auth(key, key_id, first)
+            )
+        except FetchError as exc:
+            if exc.status not in _RETRY_GET:
+                raise
+            result = await self.client.fetch_json(
+                url, accept=accept, auth=self._auth(key, key_id, _other(first))
+            )
+            self._formats.remember(url, _other(first))
+            return result
+        self._formats.remember(url, first)
+        return result
+
+    async def post(
+        self,
+        url: str,
+        body: bytes,
+        key: PrivateKey,
+        key_id: str,
+        *,
+        headers: Mapping[str, str] | None = None,
+    ) -> Response:
+        first = self._formats.first_choice(url)
+        sent: dict[str, Any] = {"content-type": "application/activity+json", **(headers or {})}
+        response = await self.client.post(
+            url, body, headers=sent, auth=self._auth(key, key_id, first)
+        )
+        if response.status in _RETRY_POST:
+            retry = await self.client.post(
+                url, body, headers=sent, auth=self._auth(key, key_id, _other(first))
+            )
+            if retry.status < 300:
+                self._formats.remember(url, _other(first))
+            return retry
+        if response.status < 300:
+            self._formats.remember(url, first)
+        return response
