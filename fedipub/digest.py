@@ -20,7 +20,7 @@ import hmac
 from collections.abc import Mapping
 
 from fedipub.errors import MalformedError, SignatureError
-from fedipub.rfc9421 import Item, parse_dictionary
+from fedipub.structured_fields import Item, parse_dictionary
 
 # RFC 9530 algorithm keys → hashlib names.
 _HASHES = {"sha-256": "sha256", "sha-512": "sha512"}

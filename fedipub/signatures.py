@@ -36,7 +36,7 @@ from urllib.parse import urlsplit
 from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
 from cryptography.hazmat.primitives.asymmetric.types import PublicKeyTypes
 
-from fedipub import httpsig, rfc9421
+from fedipub import httpsig, rfc9421, structured_fields
 from fedipub.digest import (
     build_content_digest,
     build_digest_header,
@@ -301,7 +301,7 @@ def sign_request(
     components += [extra] if extra in view else []
     alg = "rsa-v1_5-sha256" if is_rsa else "ed25519"
     signature_input = rfc9421.SignatureInput(
-        tuple(rfc9421.Item(name) for name in components),
+        tuple(structured_fields.Item(name) for name in components),
         (("created", now), ("keyid", key_id), ("alg", alg)),
     )
     message = rfc9421.HttpMessage(headers=view, method=method.upper(), url=url)

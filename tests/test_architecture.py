@@ -12,6 +12,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "fedipub"
 LAYERS: dict[str, int] = {
     "types": 0, "errors": 0, "config": 0, "vocab": 0, "urls": 0,
     "keys": 1, "multikey": 1, "digest": 1, "httpsig": 1, "rfc9421": 1, "signatures": 1,
+    "structured_fields": 1,
     "jsonld": 1, "ldsig": 1, "proofs": 1, "activities": 1, "article_source": 1,
     "webfinger": 1, "nodeinfo": 1, "html_text": 1, "sanitize": 1, "feeds": 1, "netguard": 1,
     "retry": 1, "parse": 1, "keydocs": 1,

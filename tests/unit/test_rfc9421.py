@@ -18,19 +18,16 @@ from fedipub.digest import verify_content_digest
 from fedipub.errors import MalformedError, SignatureError
 from fedipub.rfc9421 import (
     HttpMessage,
-    InnerList,
-    Item,
     SignatureInput,
-    Token,
     authority_of,
     build_signature_base,
     build_signature_headers,
-    parse_dictionary,
     parse_signatures,
     sign_base,
     verify_base,
 )
 from fedipub.signatures import combine_header_lines
+from fedipub.structured_fields import InnerList, Item, Token, parse_dictionary
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "httpsig" / "rfc9421"
 DOCUMENT = json.loads((FIXTURES / "vectors.json").read_text())

@@ -22,7 +22,7 @@ from http_message_signatures import (
     algorithms,
 )
 
-from fedipub import httpsig, rfc9421
+from fedipub import httpsig, rfc9421, structured_fields
 from fedipub.digest import build_digest_header
 from fedipub.errors import MalformedError, SignatureError
 from fedipub.signatures import (
@@ -112,10 +112,12 @@ def _cavage(key: Key, names: list[str], headers: dict[str, str], **params: objec
 
 
 def _rfc9421(
-    key: Key, components: list[str], headers: dict[str, str], params: rfc9421.Params
+    key: Key, components: list[str], headers: dict[str, str], params: structured_fields.Params
 ) -> dict[str, str]:
     """A hand-made RFC 9421 signature; headers gain Signature-Input and Signature."""
-    signature_input = rfc9421.SignatureInput(tuple(rfc9421.Item(c) for c in components), params)
+    signature_input = rfc9421.SignatureInput(
+        tuple(structured_fields.Item(c) for c in components), params
+    )
     message = rfc9421.HttpMessage(headers=headers, method="POST", url=INBOX)
     base = rfc9421.build_signature_base(signature_input, message).encode()
     alg = "ed25519" if isinstance(key, ed25519.Ed25519PrivateKey) else "rsa-v1_5-sha256"
@@ -384,7 +386,7 @@ def test_host_not_covered(rsa_key: rsa.RSAPrivateKey) -> None:
     headers["signature"] = _cavage(rsa_key, ["(request-target)", "date", "digest"], headers)
     with pytest.raises(SignatureError, match=r"^host not covered by signature$"):
         _parse(headers)
-    params: rfc9421.Params = (("created", NOW), ("keyid", KEY_ID))
+    params: structured_fields.Params = (("created", NOW), ("keyid", KEY_ID))
     signed = _rfc9421(rsa_key, ["@method", "@path", "content-digest"], _post_headers(), params)
     with pytest.raises(SignatureError, match=r"^authority not covered by signature$"):
         _parse(signed)
@@ -410,7 +412,11 @@ def test_stale_and_future_times(
 
 def test_expires_extends_up_to_max_age_and_no_further(ed_key: ed25519.Ed25519PrivateKey) -> None:
     def signed(created: int, expires: int) -> dict[str, str]:
-        params: rfc9421.Params = (("created", created), ("keyid", KEY_ID), ("expires", expires))
+        params: structured_fields.Params = (
+            ("created", created),
+            ("keyid", KEY_ID),
+            ("expires", expires),
+        )
         return _rfc9421(
             ed_key, ["@method", "@target-uri", "content-digest"], _post_headers(), params
         )
@@ -552,7 +558,7 @@ def test_rfc9421_keyid_and_alg(rsa_key: rsa.RSAPrivateKey) -> None:
     components = ["@method", "@target-uri", "content-digest"]
     with pytest.raises(SignatureError, match=r"^signature has no keyid$"):
         _parse(_rfc9421(rsa_key, components, _post_headers(), (("created", NOW),)))
-    params: rfc9421.Params = (("created", NOW), ("keyid", KEY_ID), ("alg", "rsa-sha1"))
+    params: structured_fields.Params = (("created", NOW), ("keyid", KEY_ID), ("alg", "rsa-sha1"))
     with pytest.raises(SignatureError, match=r"^unsupported algorithm rsa-sha1$"):
         _parse(_rfc9421(rsa_key, components, _post_headers(), params))
 
