@@ -16,6 +16,7 @@ from typing import TypeVar
 
 from fedipub import __version__
 from fedipub.article_source import read_article_file
+from fedipub.blog import load_blog, urls_for
 from fedipub.config import (
     SETTINGS_FILE,
     Settings,
@@ -33,7 +34,6 @@ from fedipub.publishing import (
     unpublish_article,
     utcnow,
 )
-from fedipub.services import urls_for
 from fedipub.store import Store, open_store
 
 T = TypeVar("T")
@@ -140,9 +140,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
 def cmd_publish(args: argparse.Namespace) -> int:
     settings = _settings(args)
     source = read_article_file(Path(args.file))
-    urls = urls_for(settings)
+    blog = load_blog(settings)
+    urls = blog.urls
     result = _run_with_store(
-        settings, lambda store: publish_article(store, settings, urls, source, now=utcnow())
+        settings, lambda store: publish_article(store, blog, source, now=utcnow())
     )
     print(f"{result.outcome.value}: {result.article.title}")
     print(urls.article(result.article.slug))
@@ -151,10 +152,9 @@ def cmd_publish(args: argparse.Namespace) -> int:
 
 def cmd_unpublish(args: argparse.Namespace) -> int:
     settings = _settings(args)
-    urls = urls_for(settings)
-    _run_with_store(
-        settings, lambda store: unpublish_article(store, settings, urls, args.slug, now=utcnow())
-    )
+    blog = load_blog(settings)
+    urls = blog.urls
+    _run_with_store(settings, lambda store: unpublish_article(store, blog, args.slug, now=utcnow()))
     print(f"deleted: {urls.article(args.slug)} now answers 410 Gone")
     return 0
 
@@ -165,9 +165,10 @@ def cmd_sync(args: argparse.Namespace) -> int:
     if not folder.is_dir():
         raise ConfigError(f"{folder} is not a folder")
     sources = read_folder(folder)
-    urls = urls_for(settings)
+    blog = load_blog(settings)
+    urls = blog.urls
     report = _run_with_store(
-        settings, lambda store: sync_articles(store, settings, urls, sources, now=utcnow())
+        settings, lambda store: sync_articles(store, blog, sources, now=utcnow())
     )
     for label, slugs in (
         (Outcome.CREATED.value, report.created),

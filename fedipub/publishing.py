@@ -13,11 +13,10 @@ from pathlib import Path
 
 from fedipub.activities import build_create, build_delete, build_note, build_update, embedded
 from fedipub.article_source import read_article_file, render_markdown
-from fedipub.config import Settings
+from fedipub.blog import Blog
 from fedipub.errors import NotFoundError, SourceError
 from fedipub.store import Store
 from fedipub.types import Article, ArticleSource, StoredActivity, Tombstone
-from fedipub.urls import Urls
 
 
 class Outcome(enum.Enum):
@@ -43,9 +42,10 @@ def _new_activity_id() -> str:
 
 
 async def publish_article(
-    store: Store, settings: Settings, urls: Urls, source: ArticleSource, *, now: datetime
+    store: Store, blog: Blog, source: ArticleSource, *, now: datetime
 ) -> PublishResult:
     """Create the article, or update it if its slug exists and its source changed."""
+    settings, urls = blog.settings, blog.urls
     fingerprint = source_hash(source)
     body_html = render_markdown(source.body_markdown)
     existing = await store.articles.find(source.slug)
@@ -60,7 +60,7 @@ async def publish_article(
             article = _article(article_id, source, body_html, fingerprint, published, None)
             note = build_note(settings, urls, article)
             activity_id = _new_activity_id()
-            document = build_create(urls, note, activity_id)
+            document = blog.sign(build_create(urls, note, activity_id), now)
             outcome = Outcome.CREATED
         else:
             await store.articles.update(
@@ -70,7 +70,7 @@ async def publish_article(
             note = build_note(settings, urls, article)
             await store.activities.replace_object(tx, note["id"], embedded(note))
             activity_id = _new_activity_id()
-            document = build_update(urls, note, activity_id, now)
+            document = blog.sign(build_update(urls, note, activity_id, now), now)
             outcome = Outcome.UPDATED
         activity = StoredActivity(
             id=activity_id,
@@ -109,15 +109,16 @@ def _article(
 
 
 async def unpublish_article(
-    store: Store, settings: Settings, urls: Urls, slug: str, *, now: datetime
+    store: Store, blog: Blog, slug: str, *, now: datetime
 ) -> tuple[Tombstone, StoredActivity]:
     """Delete the article: its URL then answers 410 Gone with a Tombstone."""
+    settings, urls = blog.settings, blog.urls
     article = await store.articles.find(slug)
     if article is None:
         raise NotFoundError(f"no article with slug {slug!r}")
     tombstone = Tombstone(slug=slug, deleted=now, published=article.published)
     activity_id = _new_activity_id()
-    document = build_delete(settings, urls, tombstone, activity_id)
+    document = blog.sign(build_delete(settings, urls, tombstone, activity_id), now)
     activity = StoredActivity(
         id=activity_id,
         type="Delete",
@@ -153,8 +154,7 @@ def read_folder(folder: Path) -> list[ArticleSource]:
 
 async def sync_articles(
     store: Store,
-    settings: Settings,
-    urls: Urls,
+    blog: Blog,
     sources: Iterable[ArticleSource],
     *,
     now: datetime,
@@ -166,13 +166,13 @@ async def sync_articles(
     updated: list[str] = []
     unchanged: list[str] = []
     for slug, source in wanted.items():
-        result = await publish_article(store, settings, urls, source, now=now)
+        result = await publish_article(store, blog, source, now=now)
         {Outcome.CREATED: created, Outcome.UPDATED: updated, Outcome.UNCHANGED: unchanged}[
             result.outcome
         ].append(slug)
     deleted = sorted(set(await store.articles.source_hashes()) - set(wanted))
     for slug in deleted:
-        await unpublish_article(store, settings, urls, slug, now=now)
+        await unpublish_article(store, blog, slug, now=now)
     return SyncReport(tuple(created), tuple(updated), tuple(deleted), tuple(unchanged))
 
 

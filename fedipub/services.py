@@ -11,6 +11,7 @@ from typing import Any
 
 from fedipub import __version__
 from fedipub.activities import build_actor, build_instance_actor
+from fedipub.blog import Blog, urls_for
 from fedipub.client import ClientSettings, GuardedClient
 from fedipub.config import Settings
 from fedipub.fetch import Fetcher
@@ -28,6 +29,7 @@ class Services:
     urls: Urls
     store: Store
     keys: KeySet
+    blog: Blog
     actor: dict[str, Any]
     instance_actor: dict[str, Any]
     client: GuardedClient
@@ -37,10 +39,6 @@ class Services:
 
     async def aclose(self) -> None:
         await self.client.aclose()
-
-
-def urls_for(settings: Settings) -> Urls:
-    return Urls(base=settings.base_url, username=settings.username)
 
 
 def user_agent(settings: Settings) -> str:
@@ -84,5 +82,15 @@ def build_services(
         max_skew=settings.signature_window,
     )
     return Services(
-        settings, urls, store, keys, actor, instance_actor, client, http, fetcher, verifier
+        settings,
+        urls,
+        store,
+        keys,
+        Blog(settings, urls, keys),
+        actor,
+        instance_actor,
+        client,
+        http,
+        fetcher,
+        verifier,
     )

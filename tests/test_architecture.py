@@ -17,7 +17,7 @@ LAYERS: dict[str, int] = {
     "webfinger": 1, "nodeinfo": 1, "html_text": 1, "sanitize": 1, "feeds": 1, "netguard": 1,
     "retry": 1, "parse": 1, "keydocs": 1,
     "store": 2, "client": 2, "signed_http": 2,
-    "services": 3, "publishing": 3, "verify": 3, "fetch": 3, "inbox": 3, "outbox": 3,
+    "services": 3, "blog": 3, "publishing": 3, "verify": 3, "fetch": 3, "inbox": 3, "outbox": 3,
     "delivery": 3, "fanout": 3, "worker": 3, "moderation": 3,
     "app": 4, "routes": 4, "render": 4, "middleware": 4, "negotiation": 4,
     "cli": 5, "__main__": 5, "__init__": 0,

@@ -12,11 +12,11 @@ import orjson
 import pytest
 
 from fedipub.app import create_app
+from fedipub.blog import urls_for
 from fedipub.client import ClientSettings, GuardedClient
 from fedipub.config import Settings
 from fedipub.errors import FetchError
 from fedipub.keys import KeySet, generate_keyset
-from fedipub.services import urls_for
 from fedipub.signatures import SignatureFormat
 from fedipub.signed_http import FormatMemory, SignedHttp
 from tests.blogs import ARTICLE, make_blog, publish, write_article

@@ -7,6 +7,8 @@ import pytest
 
 from fedipub.cli import main
 from fedipub.config import Settings
+from fedipub.multikey import decode_ed25519_multikey
+from fedipub.proofs import verify_object_proof
 from fedipub.vocab import AS_PUBLIC
 from tests.blogs import ARTICLE, publish, write_article
 
@@ -110,11 +112,17 @@ def test_outbox_pages_creates_newest_first_and_each_activity_resolves(
     items = page["orderedItems"]
     assert [item["type"] for item in items] == ["Create", "Create"]
     assert items[0]["object"]["id"].endswith("/posts/second")
+    actor = _as2(client, "/users/blog").json()
+    proof_key = decode_ed25519_multikey(actor["assertionMethod"][0]["publicKeyMultibase"])
     for item in items:
         path = item["id"].replace("https://blog.example", "")
         resolved = _as2(client, path)
         assert resolved.status_code == 200
-        assert resolved.json()["id"] == item["id"]
+        activity = resolved.json()
+        assert activity["id"] == item["id"]
+        # FEP-8b32: each activity carries a proof by the key the actor publishes.
+        assert activity["proof"]["verificationMethod"] == actor["assertionMethod"][0]["id"]
+        verify_object_proof(activity, proof_key)
     assert client.get("/activities/nonexistent").status_code == 404
 
 
