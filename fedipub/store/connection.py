@@ -17,7 +17,7 @@ from typing import Any
 import aiosqlite
 
 from fedipub.errors import StoreError
-from fedipub.store.migrations import MIGRATIONS
+from fedipub.store.migrations import migrations
 
 _PRAGMAS = (
     "PRAGMA journal_mode = WAL",
@@ -93,7 +93,7 @@ async def applied_migrations(connection: aiosqlite.Connection) -> list[str]:
 async def migrate(connection: aiosqlite.Connection) -> list[str]:
     """Apply the migrations this database lacks; returns their names. Refuses a newer schema."""
     done = await applied_migrations(connection)
-    known = [name for name, _ in MIGRATIONS]
+    known = [name for name, _ in migrations()]
     unknown = [name for name in done if name not in known]
     if unknown:
         raise StoreError(
@@ -101,7 +101,7 @@ async def migrate(connection: aiosqlite.Connection) -> list[str]:
             "downgrading is not supported: install that version again or restore a backup"
         )
     applied: list[str] = []
-    for name, sql in MIGRATIONS:
+    for name, sql in migrations():
         if name in done:
             continue
         statements = [s for s in sql.split(";") if s.strip()]

@@ -1,77 +1,22 @@
-"""The schema, as named and ordered migrations.
+"""The schema, as named and ordered migrations: `fedipub/store/schema/NNNN_name.sql`.
 
 Each migration runs in the same transaction as the row that records it, so a database is
 always at exactly one named version; a database from any earlier release upgrades in place.
-Never edit a migration that has shipped: add a new one.
+Never edit a migration that has shipped: add a new file with the next number.
 """
 
 from __future__ import annotations
 
-MIGRATIONS: tuple[tuple[str, str], ...] = (
-    (
-        "0001_articles_activities_followers",
-        """
-        CREATE TABLE articles (
-            id INTEGER PRIMARY KEY,
-            slug TEXT NOT NULL UNIQUE,
-            title TEXT NOT NULL,
-            body_markdown TEXT NOT NULL,
-            body_html TEXT NOT NULL,
-            summary TEXT,
-            tags TEXT NOT NULL DEFAULT '[]',
-            language TEXT,
-            content_warning TEXT,
-            images TEXT NOT NULL DEFAULT '[]',
-            published TEXT NOT NULL,
-            updated TEXT,
-            source_hash TEXT NOT NULL
-        );
-        CREATE INDEX articles_published ON articles (published DESC);
-        CREATE TABLE article_tags (
-            tag TEXT NOT NULL,
-            article_id INTEGER NOT NULL REFERENCES articles (id) ON DELETE CASCADE,
-            PRIMARY KEY (tag, article_id)
-        );
-        CREATE TABLE tombstones (
-            slug TEXT PRIMARY KEY,
-            published TEXT NOT NULL,
-            deleted TEXT NOT NULL
-        );
-        CREATE TABLE activities (
-            id TEXT PRIMARY KEY,
-            type TEXT NOT NULL,
-            object_id TEXT NOT NULL,
-            document TEXT NOT NULL,
-            published TEXT NOT NULL,
-            in_outbox INTEGER NOT NULL DEFAULT 1
-        );
-        CREATE INDEX activities_outbox ON activities (published DESC) WHERE in_outbox = 1;
-        CREATE INDEX activities_object ON activities (object_id);
-        CREATE TABLE followers (
-            actor_id TEXT PRIMARY KEY,
-            inbox TEXT NOT NULL,
-            shared_inbox TEXT,
-            state TEXT NOT NULL,
-            follow_id TEXT NOT NULL,
-            created TEXT NOT NULL
-        );
-        """,
-    ),
-    (
-        "0002_remote_actors_and_keys",
-        """
-        CREATE TABLE remote_actors (
-            id TEXT PRIMARY KEY,
-            document TEXT NOT NULL,
-            fetched_at TEXT NOT NULL
-        );
-        CREATE TABLE remote_keys (
-            key_id TEXT PRIMARY KEY,
-            owner TEXT NOT NULL,
-            public_key_pem TEXT NOT NULL,
-            fetched_at TEXT NOT NULL
-        );
-        CREATE INDEX remote_keys_owner ON remote_keys (owner);
-        """,
-    ),
-)
+from functools import cache
+from importlib import resources
+
+
+@cache
+def migrations() -> tuple[tuple[str, str], ...]:
+    """(name, SQL) pairs in the order they apply, read from the package on first use."""
+    folder = resources.files("fedipub.store").joinpath("schema")
+    names = sorted(entry.name for entry in folder.iterdir() if entry.name.endswith(".sql"))
+    return tuple(
+        (name.removesuffix(".sql"), folder.joinpath(name).read_text(encoding="utf-8"))
+        for name in names
+    )
