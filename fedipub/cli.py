@@ -6,209 +6,15 @@ Every user mistake ends in one line on stderr and a non-zero exit, never a trace
 from __future__ import annotations
 
 import argparse
-import asyncio
-import os
-import socket
 import sys
-from collections.abc import Awaitable, Callable, Sequence
-from pathlib import Path
-from typing import TypeVar
+from collections.abc import Sequence
 
 from fedipub import __version__
-from fedipub.article_source import read_article_file
-from fedipub.blog import load_blog, urls_for
-from fedipub.config import (
-    SETTINGS_FILE,
-    Settings,
-    load_settings,
-    settings_from_mapping,
-    settings_to_toml,
-)
-from fedipub.errors import ConfigError, FedipubError
-from fedipub.keys import KEY_FILES, generate_keyset, load_keyset, save_keyset
-from fedipub.publishing import (
-    Outcome,
-    publish_article,
-    read_folder,
-    sync_articles,
-    unpublish_article,
-    utcnow,
-)
-from fedipub.store import Store, open_store
+from fedipub.commands import blog
+from fedipub.commands.common import Handler
+from fedipub.errors import FedipubError
 
-T = TypeVar("T")
-
-
-def _data_dir(args: argparse.Namespace) -> Path:
-    raw = args.data or os.environ.get("FEDIPUB_DATA")
-    if not raw:
-        raise ConfigError("no data folder: pass --data DIR or set FEDIPUB_DATA")
-    return Path(raw)
-
-
-def _settings(args: argparse.Namespace) -> Settings:
-    return load_settings(_data_dir(args), os.environ)
-
-
-def _run_with_store(settings: Settings, work: Callable[[Store], Awaitable[T]]) -> T:
-    async def run() -> T:
-        store = await open_store(settings.database_path)
-        try:
-            return await work(store)
-        finally:
-            await store.close()
-
-    return asyncio.run(run())
-
-
-def _print_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
-    widths = [len(h) for h in headers]
-    for row in rows:
-        widths = [max(w, len(cell)) for w, cell in zip(widths, row, strict=True)]
-    for row in (headers, *rows):
-        print("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
-
-
-def cmd_init(args: argparse.Namespace) -> int:
-    data = _data_dir(args)
-    if (data / SETTINGS_FILE).exists():
-        raise ConfigError(f"{data} already holds a blog; refusing to overwrite it")
-    keys_dir = Path(args.keys).resolve() if args.keys else None
-    settings = settings_from_mapping(
-        data.resolve(),
-        {
-            "domain": args.domain,
-            "scheme": args.scheme,
-            "username": args.username,
-            "display_name": args.display_name or args.username,
-            "summary": args.summary,
-            "keys_dir": str(keys_dir) if keys_dir else None,
-            "created": utcnow().isoformat(),
-        },
-    )
-    data.mkdir(mode=0o700, parents=True, exist_ok=True)
-    folder = settings.key_folder
-    existing = [name for name in KEY_FILES if (folder / name).exists()]
-    if len(existing) == len(KEY_FILES):
-        load_keyset(folder)  # the actor's identity is its keys: keep a complete, valid set
-        print(f"using the existing key pairs in {folder}", file=sys.stderr)
-    else:
-        save_keyset(generate_keyset(), folder)
-    _run_with_store(settings, lambda store: store.ping())
-    (data / SETTINGS_FILE).write_text(settings_to_toml(settings), encoding="utf-8")
-    print(f"created the blog {settings.handle} in {data}")
-    print(urls_for(settings).actor)
-    return 0
-
-
-def _port_free(host: str, port: int) -> bool:
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    with socket.socket(family, socket.SOCK_STREAM) as probe:
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            probe.bind((host, port))
-        except OSError:
-            return False
-    return True
-
-
-def cmd_serve(args: argparse.Namespace) -> int:
-    import uvicorn
-
-    settings = _settings(args)
-    load_keyset(settings.key_folder)  # refuse to start with missing or world-readable keys
-    if bool(args.ssl_certfile) != bool(args.ssl_keyfile):
-        raise ConfigError("--ssl-certfile and --ssl-keyfile go together")
-    if not _port_free(args.host, args.port):
-        raise ConfigError(f"cannot listen on {args.host}:{args.port}: the port is in use")
-    os.environ["FEDIPUB_DATA"] = str(settings.data_dir)
-    uvicorn.run(
-        "fedipub.app:app_from_environment",
-        factory=True,
-        host=args.host,
-        port=args.port,
-        workers=args.workers,
-        ssl_certfile=args.ssl_certfile,
-        ssl_keyfile=args.ssl_keyfile,
-        proxy_headers=False,
-        server_header=False,
-        log_level="info",
-    )
-    return 0
-
-
-def cmd_publish(args: argparse.Namespace) -> int:
-    settings = _settings(args)
-    source = read_article_file(Path(args.file))
-    blog = load_blog(settings)
-    urls = blog.urls
-    result = _run_with_store(
-        settings, lambda store: publish_article(store, blog, source, now=utcnow())
-    )
-    print(f"{result.outcome.value}: {result.article.title}")
-    print(urls.article(result.article.slug))
-    return 0
-
-
-def cmd_unpublish(args: argparse.Namespace) -> int:
-    settings = _settings(args)
-    blog = load_blog(settings)
-    urls = blog.urls
-    _run_with_store(settings, lambda store: unpublish_article(store, blog, args.slug, now=utcnow()))
-    print(f"deleted: {urls.article(args.slug)} now answers 410 Gone")
-    return 0
-
-
-def cmd_sync(args: argparse.Namespace) -> int:
-    settings = _settings(args)
-    folder = Path(args.folder)
-    if not folder.is_dir():
-        raise ConfigError(f"{folder} is not a folder")
-    sources = read_folder(folder)
-    blog = load_blog(settings)
-    urls = blog.urls
-    report = _run_with_store(
-        settings, lambda store: sync_articles(store, blog, sources, now=utcnow())
-    )
-    for label, slugs in (
-        (Outcome.CREATED.value, report.created),
-        (Outcome.UPDATED.value, report.updated),
-        ("deleted", report.deleted),
-    ):
-        for slug in slugs:
-            print(f"{label}: {urls.article(slug)}")
-    print(
-        f"{len(report.created)} created, {len(report.updated)} updated, "
-        f"{len(report.deleted)} deleted, {len(report.unchanged)} unchanged"
-    )
-    return 0
-
-
-def cmd_articles(args: argparse.Namespace) -> int:
-    settings = _settings(args)
-    page = _run_with_store(settings, lambda store: store.articles.page(1, 10_000))
-    rows = [
-        (
-            a.slug,
-            a.published.strftime("%Y-%m-%d %H:%M"),
-            a.updated.strftime("%Y-%m-%d %H:%M") if a.updated else "",
-            a.title,
-        )
-        for a in page.items
-    ]
-    _print_table(("SLUG", "PUBLISHED", "UPDATED", "TITLE"), rows)
-    return 0
-
-
-def cmd_followers(args: argparse.Namespace) -> int:
-    settings = _settings(args)
-    page = _run_with_store(settings, lambda store: store.followers.page(1, 100_000))
-    rows = [
-        (f.actor_id, f.state.value, f.shared_inbox or f.inbox, f.created.strftime("%Y-%m-%d"))
-        for f in page.items
-    ]
-    _print_table(("ACTOR", "STATE", "INBOX", "SINCE"), rows)
-    return 0
+MODULES = (blog,)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -216,37 +22,14 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"fedipub {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    def command(
-        name: str, handler: Callable[[argparse.Namespace], int], text: str
-    ) -> argparse.ArgumentParser:
+    def command(name: str, handler: Handler, text: str) -> argparse.ArgumentParser:
         sub = commands.add_parser(name, help=text, description=text)
         sub.add_argument("--data", help="the data folder (default: $FEDIPUB_DATA)")
         sub.set_defaults(handler=handler)
         return sub
 
-    init = command("init", cmd_init, "create a blog: settings, database and key pairs")
-    init.add_argument("--domain", required=True, help="HOST[:PORT] the blog is reached at")
-    init.add_argument("--scheme", choices=("https", "http"), default="https")
-    init.add_argument("--username", default="blog")
-    init.add_argument("--display-name", default=None)
-    init.add_argument("--summary", default="")
-    init.add_argument("--keys", default=None, help="key folder (default: DIR/keys)")
-
-    serve = command("serve", cmd_serve, "run the server")
-    serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=8000)
-    serve.add_argument("--ssl-certfile", default=None)
-    serve.add_argument("--ssl-keyfile", default=None)
-    serve.add_argument("--workers", type=int, default=1)
-
-    publish = command("publish", cmd_publish, "publish or update an article from a Markdown file")
-    publish.add_argument("file")
-    unpublish = command("unpublish", cmd_unpublish, "delete an article")
-    unpublish.add_argument("slug")
-    sync = command("sync", cmd_sync, "make the blog match a folder of Markdown files")
-    sync.add_argument("folder")
-    command("articles", cmd_articles, "list the articles")
-    command("followers", cmd_followers, "list the followers")
+    for module in MODULES:
+        module.register(command)
     return parser
 
 

@@ -20,7 +20,7 @@ LAYERS: dict[str, int] = {
     "services": 3, "blog": 3, "publishing": 3, "verify": 3, "fetch": 3, "inbox": 3, "outbox": 3,
     "delivery": 3, "fanout": 3, "worker": 3, "moderation": 3,
     "app": 4, "routes": 4, "render": 4, "middleware": 4, "negotiation": 4,
-    "cli": 5, "__main__": 5, "__init__": 0,
+    "cli": 5, "commands": 5, "__main__": 5, "__init__": 0,
 }  # fmt: skip
 WEB_LAYER = 4
 

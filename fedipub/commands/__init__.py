@@ -1,0 +1,1 @@
+"""The subcommands of `fedipub`, grouped by what they act on."""
