@@ -14,7 +14,7 @@ from typing import Any
 from fedipub.config import Settings
 from fedipub.html_text import excerpt
 from fedipub.sanitize import to_mastodon_html
-from fedipub.types import Article, Image, Tombstone
+from fedipub.types import Article, Comment, Image, Tombstone
 from fedipub.urls import Urls
 from fedipub.vocab import AS_CONTEXT, AS_PUBLIC, CONTEXT
 
@@ -189,6 +189,8 @@ def build_note(
         "replies": build_collection_ref(urls.replies(article.slug), replies),
         "likes": build_collection_ref(urls.likes(article.slug), likes),
         "shares": build_collection_ref(urls.shares(article.slug), shares),
+        # FEP-7888: the conversation, dereferenceable as a collection of its posts.
+        "context": urls.context(article.slug),
     }
     if settings.article_type == "Article":
         note["name"] = article.title
@@ -295,3 +297,51 @@ def build_collection_page(
     if page > 1:
         document["prev"] = f"{collection_id}?page={page - 1}"
     return document
+
+
+def build_accept(urls: Urls, follow: Document, activity_id: str) -> Document:
+    """Accept{Follow}, embedding the Follow as received (Mastodon matches on its id)."""
+    return {
+        "@context": AS_CONTEXT,
+        "id": urls.activity(activity_id),
+        "type": "Accept",
+        "actor": urls.actor,
+        "object": follow,
+    }
+
+
+def build_reject(urls: Urls, follow: Document, activity_id: str) -> Document:
+    return {**build_accept(urls, follow, activity_id), "type": "Reject"}
+
+
+def build_reply_note(
+    settings: Settings,
+    urls: Urls,
+    reply_id: str,
+    *,
+    parent: Comment,
+    body_html: str,
+    published: datetime,
+) -> Document:
+    """The author's reply to a comment: a Note by the blog, in reply to the comment and
+    mentioning its author (Mastodon notifies on the Mention tag, shows the h-card link)."""
+    note_id = urls.reply(reply_id)
+    username = parent.author.handle.lstrip("@").split("@")[0]
+    mention = (
+        f'<span class="h-card"><a href="{html.escape(parent.author.url)}" '
+        f'class="u-url mention">@<span>{html.escape(username)}</span></a></span>'
+    )
+    return {
+        "@context": CONTEXT,
+        "id": note_id,
+        "type": "Note",
+        "attributedTo": urls.actor,
+        "url": note_id,
+        "inReplyTo": parent.id,
+        "published": iso(published),
+        "to": [AS_PUBLIC],
+        "cc": [urls.followers, parent.author.id],
+        "content": f"<p>{mention}</p>{body_html}",
+        "tag": [{"type": "Mention", "href": parent.author.id, "name": parent.author.handle}],
+        "sensitive": False,
+    }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -38,9 +39,18 @@ def create_app(settings: Settings) -> Starlette:
             app.state.services.urls,
             theme_dir=theme if theme.is_dir() else None,
         )
+        stop = asyncio.Event()
+        delivering: asyncio.Task[None] | None = None
+        if settings.delivery_worker:
+            delivering = asyncio.create_task(app.state.services.delivery_worker().run(stop))
         try:
             yield
         finally:
+            # Stopped, not cancelled: requests in flight finish and are recorded, so none is
+            # sent twice when the lease would otherwise expire.
+            stop.set()
+            if delivering is not None:
+                await delivering
             await app.state.services.aclose()
             await store.close()
 

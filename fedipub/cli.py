@@ -10,11 +10,11 @@ import sys
 from collections.abc import Sequence
 
 from fedipub import __version__
-from fedipub.commands import blog
+from fedipub.commands import blog, delivery, moderation
 from fedipub.commands.common import Handler
 from fedipub.errors import FedipubError
 
-MODULES = (blog,)
+MODULES = (blog, moderation, delivery)
 
 
 def build_parser() -> argparse.ArgumentParser:

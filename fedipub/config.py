@@ -63,6 +63,21 @@ class Settings:
     signature_window: int = 3600
     # Largest inbox body accepted (Mastodon: 1 MB).
     max_inbox_bytes: int = 1_000_000
+    # Per remote host: sustained inbox requests per second, and the burst allowed.
+    inbox_rate: int = 20
+    inbox_burst: int = 200
+    # Deliver from inside `fedipub serve` (off when `fedipub worker` runs on its own).
+    delivery_worker: bool = True
+    delivery_concurrency: int = 64
+    delivery_per_host: int = 4
+    notify_webhook_url: str | None = None
+    notify_email: str | None = None
+    smtp_host: str | None = None
+    smtp_port: int = 587
+    smtp_user: str | None = None
+    smtp_password: str | None = None
+    smtp_from: str | None = None
+    smtp_starttls: bool = True
     created: str = ""
     extra: Mapping[str, Any] = field(default_factory=dict)
 

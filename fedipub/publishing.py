@@ -5,16 +5,16 @@ from __future__ import annotations
 
 import enum
 import hashlib
-import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from fedipub.activities import build_create, build_delete, build_note, build_update, embedded
+from fedipub.activities import build_create, build_delete, build_note, build_update
 from fedipub.article_source import read_article_file, render_markdown
 from fedipub.blog import Blog
 from fedipub.errors import NotFoundError, SourceError
+from fedipub.outbox import Outbox, new_activity_id
 from fedipub.store import Store
 from fedipub.types import Article, ArticleSource, StoredActivity, Tombstone
 
@@ -37,20 +37,19 @@ def source_hash(source: ArticleSource) -> str:
     return hashlib.sha256(repr(source).encode("utf-8")).hexdigest()
 
 
-def _new_activity_id() -> str:
-    return uuid.uuid4().hex
-
-
 async def publish_article(
     store: Store, blog: Blog, source: ArticleSource, *, now: datetime
 ) -> PublishResult:
-    """Create the article, or update it if its slug exists and its source changed."""
+    """Create the article, or update it if its slug exists and its source changed. The
+    article, the activity and its deliveries to every follower are one transaction."""
     settings, urls = blog.settings, blog.urls
+    outbox = Outbox(store, blog)
     fingerprint = source_hash(source)
     body_html = render_markdown(source.body_markdown)
     existing = await store.articles.find(source.slug)
     if existing is not None and existing.source_hash == fingerprint:
         return PublishResult(existing, Outcome.UNCHANGED, None)
+    activity_id = new_activity_id()
     async with store.transaction() as tx:
         if existing is None:
             published = source.published or now
@@ -59,8 +58,7 @@ async def publish_article(
             )
             article = _article(article_id, source, body_html, fingerprint, published, None)
             note = build_note(settings, urls, article)
-            activity_id = _new_activity_id()
-            document = blog.sign(build_create(urls, note, activity_id), now)
+            document = build_create(urls, note, activity_id)
             outcome = Outcome.CREATED
         else:
             await store.articles.update(
@@ -68,18 +66,22 @@ async def publish_article(
             )
             article = _article(existing.id, source, body_html, fingerprint, existing.published, now)
             note = build_note(settings, urls, article)
-            await store.activities.replace_object(tx, note["id"], embedded(note))
-            activity_id = _new_activity_id()
-            document = blog.sign(build_update(urls, note, activity_id, now), now)
+            # The outbox's Create shows the article as it is now, with a proof over that.
+            for create_id in await store.activities.create_ids(tx, note["id"]):
+                fresh = blog.sign(build_create(urls, note, create_id), now)
+                await store.activities.replace_document(tx, create_id, fresh)
+            document = build_update(urls, note, activity_id, now)
             outcome = Outcome.UPDATED
-        activity = StoredActivity(
-            id=activity_id,
-            type=document["type"],
+        activity = await outbox.send(
+            tx,
+            document,
+            activity_id=activity_id,
             object_id=note["id"],
-            document=document,
-            published=now,
+            inboxes=(),
+            now=now,
+            in_outbox=outcome is Outcome.CREATED,
+            to_followers=True,
         )
-        await store.activities.add(tx, activity, in_outbox=outcome == Outcome.CREATED)
     return PublishResult(article, outcome, activity)
 
 
@@ -117,19 +119,19 @@ async def unpublish_article(
     if article is None:
         raise NotFoundError(f"no article with slug {slug!r}")
     tombstone = Tombstone(slug=slug, deleted=now, published=article.published)
-    activity_id = _new_activity_id()
-    document = blog.sign(build_delete(settings, urls, tombstone, activity_id), now)
-    activity = StoredActivity(
-        id=activity_id,
-        type="Delete",
-        object_id=urls.article(slug),
-        document=document,
-        published=now,
-    )
+    activity_id = new_activity_id()
     async with store.transaction() as tx:
         await store.articles.delete(tx, article, now)
         await store.activities.withdraw(tx, urls.article(slug))
-        await store.activities.add(tx, activity, in_outbox=False)
+        activity = await Outbox(store, blog).send(
+            tx,
+            build_delete(settings, urls, tombstone, activity_id),
+            activity_id=activity_id,
+            object_id=urls.article(slug),
+            inboxes=(),
+            now=now,
+            to_followers=True,
+        )
     return tombstone, activity
 
 

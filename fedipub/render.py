@@ -2,23 +2,25 @@
 
 An admin restyles the blog by copying any template into DATA/templates and editing it: that
 folder is searched first, so a single overridden file replaces the package's, the rest stay.
-Autoescape is on everywhere; the one value marked safe is an article's body, which is the
-author's own Markdown rendered to HTML (see `article_source.render_markdown`).
+Autoescape is on everywhere; the values marked safe are an article's body, which is the
+author's own Markdown rendered to HTML (see `article_source.render_markdown`), and what
+`render_comments` builds of the comments under it.
 
-The pages carry no JavaScript and no inline styles: the app's Content-Security-Policy forbids
-both, so every look lives in static/style.css.
+The pages work without JavaScript and carry no inline script or style: the app's
+Content-Security-Policy forbids both, so every look lives in static/style.css, and the article
+page's one small enhancement (relative times kept fresh, copy buttons) in static/comments.js.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from http import HTTPStatus
 from importlib import resources
 from pathlib import Path
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urljoin
 
 from jinja2 import (
     BaseLoader,
@@ -32,11 +34,25 @@ from markupsafe import Markup
 
 from fedipub.config import Settings
 from fedipub.html_text import preview, scan_body
-from fedipub.types import Article, Image, Page, Tombstone
+from fedipub.render_comments import (
+    anchor,
+    comment_content,
+    comments_view,
+    emojify,
+    exact_time,
+    is_thumbnail,
+    iso_utc,
+    rating_of,
+    time_ago,
+    web_url,
+)
+from fedipub.threads import SortOrder
+from fedipub.types import Article, Comment, Image, Page, Person, Reaction, Tombstone
 from fedipub.urls import Urls
 
 STATIC_PATH = "/static"  # where the app mounts static_dir()
 STYLESHEET = "style.css"
+SCRIPT = "comments.js"
 DEFAULT_AVATAR = "avatar.svg"
 FAVICON = "favicon.svg"
 THEME_FOLDER = "templates"  # inside the data folder
@@ -75,12 +91,6 @@ def _pager(base_url: str, page: Page[Article]) -> Pager:
     )
 
 
-def _is_web_link(url: str) -> bool:
-    # Jinja escapes attribute text but not a "javascript:" scheme; settings are the admin's,
-    # still a typo'd or pasted link should never become script.
-    return urlsplit(url).scheme in ("http", "https")
-
-
 def _static(name: str) -> str:
     # A path, not a full URL: the page's own stylesheet must stay same-origin for the CSP
     # ("style-src 'self'") even when the blog is browsed under another host name, as in dev.
@@ -91,15 +101,32 @@ def _long_date(value: datetime) -> str:
     return f"{value.day} {value:%B %Y}"
 
 
+def _avatar(person: Person) -> str:
+    return web_url(person.avatar) or _static(DEFAULT_AVATAR)
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
 class Renderer:
     """Renders each public page to a string; the routes choose status codes and headers.
 
     `theme_dir` defaults to DATA/templates; it is used when it exists, ahead of the package's.
+    `clock` is what "3 hours ago" is counted from.
     """
 
-    def __init__(self, settings: Settings, urls: Urls, *, theme_dir: Path | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        urls: Urls,
+        *,
+        theme_dir: Path | None = None,
+        clock: Callable[[], datetime] = _utc_now,
+    ) -> None:
         self._settings = settings
         self._urls = urls
+        self._clock = clock
         theme = theme_dir if theme_dir is not None else settings.data_dir / THEME_FOLDER
         loaders: list[BaseLoader] = [FileSystemLoader(theme)] if theme.is_dir() else []
         loaders.append(FileSystemLoader(template_dir()))
@@ -115,12 +142,22 @@ class Renderer:
             longdate=_long_date,
             preview=preview,
             absolute=self._absolute,
+            web_url=web_url,
+            anchor=anchor,
+            emojify=emojify,
+            content=comment_content,
+            ago=time_ago,
+            exact_time=exact_time,
+            iso_utc=iso_utc,
+            avatar=_avatar,
         )
+        self._env.tests.update(thumbnail=is_thumbnail)
         icon = settings.icon_url
         self._env.globals.update(
             settings=settings,
             urls=urls,
             stylesheet_url=_static(STYLESHEET),
+            script_url=_static(SCRIPT),
             favicon_url=_static(FAVICON),
             avatar_url=self._absolute(icon) if icon else _static(DEFAULT_AVATAR),
         )
@@ -132,42 +169,81 @@ class Renderer:
     def _render(self, template: str, context: Mapping[str, object]) -> str:
         return self._env.get_template(template).render(context)
 
-    def home(self, page: Page[Article], *, follower_count: int) -> str:
+    def home(
+        self,
+        page: Page[Article],
+        *,
+        follower_count: int,
+        comment_counts: Mapping[int, int] | None = None,
+    ) -> str:
+        """`comment_counts`: shown comments by article id, for the cards' "3 comments"."""
         return self._render(
             "home.html",
             {
                 "page": page,
                 "pager": _pager(self._urls.home, page),
                 "follower_count": follower_count,
+                "comment_counts": comment_counts or {},
             },
         )
 
-    def article(self, article: Article) -> str:
+    def article(
+        self,
+        article: Article,
+        *,
+        comments: Sequence[Comment] = (),
+        reactions: Sequence[Reaction] = (),
+        order: SortOrder = SortOrder.OLDEST,
+        page: int = 1,
+        per_page: int = 50,
+        comment_likes: Mapping[str, int] | None = None,
+    ) -> str:
+        """The article, its rating line and one page of its comment threads (`per_page`
+        top-level threads). `comment_likes` counts likes by comment id, for "Most liked"."""
         inline = {self._absolute(src) for src in scan_body(article.body_html).image_sources}
         figures = [i for i in article.images if self._absolute(i.url) not in inline]
         # A sensitive article's image must not surface in link previews, where no warning shows.
         preview_image: Image | None = (
             article.images[0] if article.images and not article.content_warning else None
         )
+        url = self._urls.article(article.slug)
         return self._render(
             "article.html",
             {
                 "article": article,
-                "url": self._urls.article(article.slug),
+                "url": url,
                 "lang": article.language or self._settings.language,
                 "body": Markup(article.body_html),  # noqa: S704 - the author's own HTML
                 "figures": figures,
                 "preview_image": preview_image,
+                "rating": rating_of(reactions),
+                "comments": comments_view(
+                    comments,
+                    article_url=url,
+                    order=order,
+                    page=page,
+                    per_page=per_page,
+                    like_counts=comment_likes or {},
+                ),
+                "now": self._clock(),
             },
         )
 
-    def tag(self, tag: str, page: Page[Article]) -> str:
+    def tag(
+        self, tag: str, page: Page[Article], *, comment_counts: Mapping[int, int] | None = None
+    ) -> str:
         return self._render(
-            "tag.html", {"tag": tag, "page": page, "pager": _pager(self._urls.tag(tag), page)}
+            "tag.html",
+            {
+                "tag": tag,
+                "page": page,
+                "pager": _pager(self._urls.tag(tag), page),
+                "comment_counts": comment_counts or {},
+            },
         )
 
     def profile(self, page: Page[Article], *, follower_count: int) -> str:
-        links = [link for link in self._settings.profile_links if _is_web_link(link.url)]
+        links = [link for link in self._settings.profile_links if web_url(link.url)]
         header = self._settings.image_url
         return self._render(
             "profile.html",

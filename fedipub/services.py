@@ -3,20 +3,30 @@ the documents built once from them. Built in the app's lifespan, never at import
 
 from __future__ import annotations
 
+import functools
+import os
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from fedipub import __version__
 from fedipub.activities import build_actor, build_instance_actor
+from fedipub.actors import ActorDirectory
 from fedipub.blog import Blog, urls_for
 from fedipub.client import ClientSettings, GuardedClient
 from fedipub.config import Settings
+from fedipub.delivery import DeliveryWorker, forget_gone_inbox
 from fedipub.fetch import Fetcher
+from fedipub.handlers import HANDLERS
+from fedipub.inbox import Inbox, InboxContext
 from fedipub.keys import KeySet, public_pem
 from fedipub.multikey import encode_ed25519_multikey
+from fedipub.notify import Notifier
+from fedipub.outbox import Outbox
+from fedipub.ratelimit import RateLimiter
 from fedipub.signed_http import FormatMemory, SignedHttp
 from fedipub.store import Store
 from fedipub.urls import Urls
@@ -36,9 +46,31 @@ class Services:
     http: SignedHttp
     fetcher: Fetcher
     verifier: Verifier
+    actors: ActorDirectory
+    outbox: Outbox
+    notifier: Notifier
+    inbox: Inbox
+    executor: ThreadPoolExecutor
+    clock: Callable[[], float]
+
+    def delivery_worker(
+        self, *, concurrency: int | None = None, per_host: int | None = None, lease: float = 120
+    ) -> DeliveryWorker:
+        return DeliveryWorker(
+            self.store,
+            self.http,
+            self.blog,
+            clock=self.clock,
+            concurrency=concurrency or self.settings.delivery_concurrency,
+            per_host=per_host or self.settings.delivery_per_host,
+            lease_seconds=lease,
+            on_gone=functools.partial(forget_gone_inbox, self.store),
+        )
 
     async def aclose(self) -> None:
+        await self.notifier.drain()
         await self.client.aclose()
+        self.executor.shutdown()
 
 
 def user_agent(settings: Settings) -> str:
@@ -74,23 +106,46 @@ def build_services(
             allow_private_addresses=settings.allow_private_addresses,
         )
     )
-    http = SignedHttp(client, FormatMemory(), clock=clock)
+    # Signing (RSA, ~1 ms each) runs here, off the event loop.
+    executor = ThreadPoolExecutor(os.cpu_count(), thread_name_prefix="fedipub-sign")
+    http = SignedHttp(client, FormatMemory(), clock=clock, executor=executor)
     fetcher = Fetcher(http, keys, urls, allow_private=settings.allow_private_addresses)
     verifier = Verifier(
         KeyResolver(store, fetcher, clock=clock),
         clock=clock,
         max_skew=settings.signature_window,
     )
+    blog = Blog(settings, urls, keys)
+    actors = ActorDirectory(store, fetcher, clock=clock)
+    outbox = Outbox(store, blog)
+    notifier = Notifier(settings, client)
+    context = InboxContext(
+        store=store,
+        blog=blog,
+        verifier=verifier,
+        fetcher=fetcher,
+        actors=actors,
+        outbox=outbox,
+        limiter=RateLimiter(settings.inbox_rate, settings.inbox_burst, clock),
+        notify=notifier,
+        clock=clock,
+    )
     return Services(
-        settings,
-        urls,
-        store,
-        keys,
-        Blog(settings, urls, keys),
-        actor,
-        instance_actor,
-        client,
-        http,
-        fetcher,
-        verifier,
+        settings=settings,
+        urls=urls,
+        store=store,
+        keys=keys,
+        blog=blog,
+        actor=actor,
+        instance_actor=instance_actor,
+        client=client,
+        http=http,
+        fetcher=fetcher,
+        verifier=verifier,
+        actors=actors,
+        outbox=outbox,
+        notifier=notifier,
+        inbox=Inbox(context, HANDLERS),
+        executor=executor,
+        clock=clock,
     )

@@ -102,3 +102,113 @@ class Page(Generic[T]):
     @property
     def has_next(self) -> bool:
         return self.page * self.page_size < self.total
+
+
+class Visibility(enum.Enum):
+    """Who a remote post is addressed to. Only PUBLIC and UNLISTED replies are ever shown."""
+
+    PUBLIC = "public"
+    UNLISTED = "unlisted"
+    FOLLOWERS = "followers"
+    DIRECT = "direct"
+
+    @property
+    def shown_publicly(self) -> bool:
+        return self in (Visibility.PUBLIC, Visibility.UNLISTED)
+
+
+class CommentState(enum.Enum):
+    SHOWN = "shown"
+    PENDING = "pending"  # held for the admin's approval
+    HIDDEN = "hidden"  # hidden by the admin
+    DELETED = "deleted"  # deleted by its author; kept as a placeholder while it has replies
+
+
+@dataclass(frozen=True)
+class Person:
+    """A snapshot of a remote actor, as shown beside what they wrote."""
+
+    id: str
+    name: str
+    handle: str
+    avatar: str | None
+    url: str
+
+
+@dataclass(frozen=True)
+class CommentAttachment:
+    url: str
+    media_type: str | None
+    name: str
+    kind: str
+
+
+@dataclass(frozen=True)
+class Comment:
+    id: str
+    article_id: int
+    parent_id: str | None
+    author: Person
+    content_html: str
+    summary: str | None
+    sensitive: bool
+    language: str | None
+    attachments: tuple[CommentAttachment, ...]
+    emojis: tuple[tuple[str, str], ...]  # (shortcode, image URL)
+    url: str
+    visibility: Visibility
+    state: CommentState
+    is_local: bool
+    replies_collection: str | None
+    published: datetime
+    updated: datetime | None
+
+
+class ReactionKind(enum.Enum):
+    LIKE = "like"
+    ANNOUNCE = "announce"
+    EMOJI = "emoji"
+
+
+@dataclass(frozen=True)
+class Reaction:
+    activity_id: str
+    kind: ReactionKind
+    article_id: int
+    actor: Person
+    emoji: str
+    created: datetime
+
+
+class InboxOutcome(enum.Enum):
+    ACCEPTED = "accepted"
+    IGNORED = "ignored"
+    HELD = "held"
+    REJECTED = "rejected"
+    DUPLICATE = "duplicate"
+
+
+@dataclass(frozen=True)
+class InboxLogEntry:
+    received: datetime
+    activity_id: str | None
+    activity_type: str | None
+    actor: str | None
+    outcome: InboxOutcome
+    reason: str
+
+
+class BlockKind(enum.Enum):
+    ACTOR = "actor"
+    DOMAIN = "domain"
+    KEYWORD = "keyword"
+
+
+@dataclass(frozen=True)
+class Notification:
+    """Something the admin is told of: a new comment, follower, mention or report."""
+
+    kind: str
+    title: str
+    url: str
+    actor: str

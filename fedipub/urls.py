@@ -94,6 +94,10 @@ class Urls:
     def context(self, slug: str) -> str:
         return f"{self.article(slug)}/context"
 
+    def reply(self, reply_id: str) -> str:
+        """The author's own replies to comments."""
+        return f"{self.base}/replies/{reply_id}"
+
     def activity(self, activity_id: str) -> str:
         return f"{self.base}/activities/{activity_id}"
 

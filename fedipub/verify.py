@@ -180,6 +180,10 @@ class Verifier:
         self._clock = clock
         self._max_skew = max_skew
 
+    async def resolve_key(self, key_id: str) -> RemoteKey:
+        """A key and its proven owner (for LD signatures on forwarded activities)."""
+        return await self._keys.get(key_id)
+
     async def verify(self, request: InboundRequest) -> Verified:
         try:
             signed = parse_request_signature(

@@ -11,6 +11,8 @@ from typing import Protocol, TypeVar
 
 from fedipub.config import Settings, load_settings
 from fedipub.errors import ConfigError
+from fedipub.keys import load_keyset
+from fedipub.services import Services, build_services
 from fedipub.store import Store, open_store
 
 T = TypeVar("T")
@@ -51,3 +53,18 @@ def print_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
         widths = [max(w, len(cell)) for w, cell in zip(widths, row, strict=True)]
     for row in (headers, *rows):
         print("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
+
+
+def run_with_services(settings: Settings, work: Callable[[Services], Awaitable[T]]) -> T:
+    """Run `work` with everything the server has: store, keys, the guarded client."""
+
+    async def run() -> T:
+        store = await open_store(settings.database_path)
+        services = build_services(settings, store, load_keyset(settings.key_folder))
+        try:
+            return await work(services)
+        finally:
+            await services.aclose()
+            await store.close()
+
+    return asyncio.run(run())

@@ -19,16 +19,17 @@ from fedipub.parse.tags import Emoji, Mention
 from fedipub.parse.values import (
     MAX_BODY_BYTES,
     MAX_JSON_DEPTH,
-    Visibility,
     clean_text,
     first_id,
     ids_of,
+    kind_of,
     origin_of,
     parse_datetime,
     parse_json_body,
     same_origin,
     visibility_of,
 )
+from fedipub.types import Visibility
 
 __all__ = [
     "MAX_BODY_BYTES",
@@ -43,6 +44,7 @@ __all__ = [
     "clean_text",
     "first_id",
     "ids_of",
+    "kind_of",
     "origin_of",
     "parse_activity",
     "parse_actor",

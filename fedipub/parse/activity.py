@@ -9,6 +9,7 @@ from typing import Any
 
 from fedipub.errors import MalformedError
 from fedipub.parse.values import (
+    clean_text,
     first_actor,
     first_id,
     http_url,
@@ -43,6 +44,12 @@ class Activity:
     to: tuple[str, ...]
     cc: tuple[str, ...]
     published: datetime | None
+    # Plain text: the emoji of a Like or EmojiReact (Misskey, Pleroma), a Flag's comment.
+    content: str | None = None
+
+
+# Long enough for a Flag's comment; an emoji is far shorter.
+_CONTENT_LENGTH = 1000
 
 
 def parse_activity(document: dict[str, Any]) -> Activity:
@@ -66,7 +73,15 @@ def parse_activity(document: dict[str, Any]) -> Activity:
         to=recipients(document.get("to")),
         cc=recipients(document.get("cc")),
         published=optional_datetime(document.get("published")),
+        content=_content(document),
     )
+
+
+def _content(document: dict[str, Any]) -> str | None:
+    raw = document.get("content")
+    if raw is None:
+        raw = document.get("_misskey_reaction")
+    return clean_text(raw, _CONTENT_LENGTH) or None if isinstance(raw, str) else None
 
 
 def parse_deleted_object_id(activity: Activity) -> str:

@@ -15,7 +15,6 @@ from fedipub.parse.values import (
     ALT_TEXT_LENGTH,
     DISPLAY_NAME_LENGTH,
     SUMMARY_LENGTH,
-    Visibility,
     as_list,
     check_size,
     clean_text,
@@ -37,6 +36,7 @@ from fedipub.parse.values import (
     visibility_of,
 )
 from fedipub.sanitize import sanitize_remote_html
+from fedipub.types import Visibility
 
 # Mastodon's ActivityPub::Activity SUPPORTED_TYPES (Note, Question) and CONVERTED_TYPES.
 # ChatMessage (Pleroma's, Lemmy 0.19's) is left out: a private chat line, never a reply.

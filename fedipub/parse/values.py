@@ -3,7 +3,6 @@ URLs and origins, dates, human text, language tags and addressing."""
 
 from __future__ import annotations
 
-import enum
 import html
 import re
 import unicodedata
@@ -17,6 +16,7 @@ import orjson
 from fedipub.errors import MalformedError, TooLargeError
 from fedipub.keydocs import ACTOR_TYPES
 from fedipub.sanitize import plain_text
+from fedipub.types import Visibility
 from fedipub.vocab import AS_PUBLIC
 
 MAX_BODY_BYTES = 1_000_000
@@ -51,13 +51,6 @@ _LANGUAGE = re.compile(r"[A-Za-z]{2,3}(?:-[A-Za-z0-9]{1,8}){0,4}")
 # lookalike names.
 _INVISIBLE_LETTERS = frozenset("\u115f\u1160\u3164\uffa0")
 _ZWJ = "\u200d"
-
-
-class Visibility(enum.Enum):
-    PUBLIC = "public"
-    UNLISTED = "unlisted"
-    FOLLOWERS = "followers"
-    DIRECT = "direct"
 
 
 def parse_json_body(body: bytes) -> dict[str, Any]:

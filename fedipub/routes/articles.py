@@ -8,6 +8,7 @@ from starlette.routing import Route
 
 from fedipub.activities import build_collection, build_collection_page, build_note, build_tombstone
 from fedipub.feeds import build_atom, build_rss
+from fedipub.interactions import COLLECTIONS, load_interactions
 from fedipub.routes.common import (
     as2_response,
     html_response,
@@ -17,6 +18,8 @@ from fedipub.routes.common import (
     services,
     wants_as2,
 )
+from fedipub.threads import SortOrder
+from fedipub.vocab import CONTEXT
 
 FEED_SIZE = 20
 
@@ -39,30 +42,52 @@ async def article(request: Request) -> Response:
         if wants_as2(request):
             return as2_response(build_tombstone(svc.settings, svc.urls, tombstone), status=410)
         return html_response(renderer(request).gone(tombstone), status=410)
+    interactions = await load_interactions(svc.store, found)
     if wants_as2(request):
-        return as2_response(build_note(svc.settings, svc.urls, found))
-    return html_response(renderer(request).article(found))
+        counts = interactions.counts()
+        return as2_response(build_note(svc.settings, svc.urls, found, **counts))
+    return html_response(
+        renderer(request).article(
+            found,
+            comments=interactions.comments,
+            reactions=interactions.reactions,
+            order=SortOrder.parse(request.query_params.get("sort")),
+            page=page_number(request) or 1,
+        )
+    )
 
 
 async def article_collection(request: Request) -> Response:
-    """`replies`, `likes` and `shares` of an article: empty until the inbox fills them."""
+    """`replies`, `likes`, `shares` and `context` of an article, paged."""
     svc = services(request)
-    slug = request.path_params["slug"]
-    url_of = {
-        "replies": svc.urls.replies,
-        "likes": svc.urls.likes,
-        "shares": svc.urls.shares,
-    }.get(request.path_params["kind"])
-    if url_of is None:
+    kind = request.path_params["kind"]
+    if kind not in COLLECTIONS:
         return not_found(request)
-    if await svc.store.articles.find(slug) is None:
+    found = await svc.store.articles.find(request.path_params["slug"])
+    if found is None:
         return not_found(request, "No such article")
-    collection_id = url_of(slug)
+    collection_id = f"{svc.urls.article(found.slug)}/{kind}"
+    items = (await load_interactions(svc.store, found)).items(svc.urls, found, kind)
     number = page_number(request)
     if number is None:
-        return as2_response(build_collection(collection_id, 0), negotiated=False)
-    page = build_collection_page(collection_id, number, [], total=0, has_next=False)
+        return as2_response(build_collection(collection_id, len(items)), negotiated=False)
+    size = svc.settings.page_size
+    on_page = items[(number - 1) * size : number * size]
+    has_next = number * size < len(items)
+    page = build_collection_page(
+        collection_id, number, on_page, total=len(items), has_next=has_next
+    )
     return as2_response(page, negotiated=False)
+
+
+async def author_reply(request: Request) -> Response:
+    """The author's replies to comments, as the Notes their Creates carried."""
+    svc = services(request)
+    note_id = svc.urls.reply(request.path_params["reply_id"])
+    found = await svc.store.activities.find_object(note_id)
+    if found is None:
+        return not_found(request, "No such reply")
+    return as2_response({"@context": CONTEXT, **found}, negotiated=False)
 
 
 async def activity(request: Request) -> Response:
@@ -103,6 +128,7 @@ routes = [
     Route("/posts/{slug}", article),
     Route("/posts/{slug}/{kind:str}", article_collection),
     Route("/activities/{activity_id}", activity),
+    Route("/replies/{reply_id}", author_reply),
     Route("/tags/{tag}", tag),
     Route("/feed.atom", atom),
     Route("/feed.rss", rss),

@@ -6,7 +6,6 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from fedipub.inbox import receive
 from fedipub.routes.common import not_found, services
 from fedipub.routes.inbound import read_inbound
 
@@ -17,7 +16,7 @@ async def inbox(request: Request) -> Response:
     if username is not None and username != svc.settings.username:
         return not_found(request, "No such actor")
     inbound = await read_inbound(request, svc.settings.base_url, svc.settings.max_inbox_bytes)
-    await receive(svc.verifier, inbound)
+    await svc.inbox.receive(inbound)
     return Response(status_code=202)
 
 

@@ -52,7 +52,9 @@ async def nodeinfo_links(request: Request) -> Response:
 async def nodeinfo(request: Request) -> Response:
     svc = services(request)
     document = build_nodeinfo(
-        svc.settings, local_posts=await svc.store.articles.count(), local_comments=0
+        svc.settings,
+        local_posts=await svc.store.articles.count(),
+        local_comments=await svc.store.comments.count_all_shown(),
     )
     return _json(
         document,

@@ -14,8 +14,13 @@ import aiosqlite
 
 from fedipub.store.activities import Activities
 from fedipub.store.articles import Articles
+from fedipub.store.comments import Comments
 from fedipub.store.connection import Database, open_database
+from fedipub.store.deliveries import Deliveries
 from fedipub.store.followers import Followers
+from fedipub.store.inbox_log import InboxLog
+from fedipub.store.moderation import Moderation
+from fedipub.store.reactions import Reactions
 from fedipub.store.remote import RemoteActors, RemoteKeys
 
 __all__ = ["Store", "Transaction", "open_store"]
@@ -28,9 +33,14 @@ class Store:
         self._db = db
         self.articles = Articles(db)
         self.activities = Activities(db)
+        self.deliveries = Deliveries(db)
         self.followers = Followers(db)
         self.remote_keys = RemoteKeys(db)
         self.remote_actors = RemoteActors(db)
+        self.comments = Comments(db)
+        self.reactions = Reactions(db)
+        self.inbox_log = InboxLog(db)
+        self.moderation = Moderation(db)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Transaction]:

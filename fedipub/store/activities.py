@@ -44,21 +44,18 @@ class Activities:
             ),
         )
 
-    async def replace_object(
-        self, tx: aiosqlite.Connection, object_id: str, obj: dict[str, Any]
-    ) -> None:
-        """Re-embed the current version of an object in the Create that announced it."""
+    async def create_ids(self, tx: aiosqlite.Connection, object_id: str) -> list[str]:
         rows = await tx.execute_fetchall(
-            "SELECT id, document FROM activities WHERE object_id = ? AND type = 'Create'",
-            (object_id,),
+            "SELECT id FROM activities WHERE object_id = ? AND type = 'Create'", (object_id,)
         )
-        for activity_id, raw in rows:
-            document = from_json(raw)
-            assert isinstance(document, dict)
-            document["object"] = obj
-            await tx.execute(
-                "UPDATE activities SET document = ? WHERE id = ?", (to_json(document), activity_id)
-            )
+        return [row[0] for row in rows]
+
+    async def replace_document(
+        self, tx: aiosqlite.Connection, activity_id: str, document: dict[str, Any]
+    ) -> None:
+        await tx.execute(
+            "UPDATE activities SET document = ? WHERE id = ?", (to_json(document), activity_id)
+        )
 
     async def withdraw(self, tx: aiosqlite.Connection, object_id: str) -> None:
         """Take a deleted object's activities out of the outbox (the Delete itself stays)."""
@@ -70,6 +67,20 @@ class Activities:
     async def find(self, activity_id: str) -> StoredActivity | None:
         row = await self._db.fetch_one("SELECT * FROM activities WHERE id = ?", (activity_id,))
         return None if row is None else _row_to_activity(row)
+
+    async def find_object(self, object_id: str) -> dict[str, Any] | None:
+        """An object we created (the author's replies), as its Create embeds it."""
+        row = await self._db.fetch_one(
+            "SELECT document FROM activities WHERE object_id = ? AND type = 'Create'"
+            " ORDER BY published DESC LIMIT 1",
+            (object_id,),
+        )
+        if row is None:
+            return None
+        document = from_json(row["document"])
+        assert isinstance(document, dict)
+        found = document.get("object")
+        return found if isinstance(found, dict) else None
 
     async def outbox_page(self, page: int, page_size: int) -> Page[StoredActivity]:
         total = await self._db.fetch_value("SELECT COUNT(*) FROM activities WHERE in_outbox = 1")

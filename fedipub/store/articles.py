@@ -125,6 +125,10 @@ class Articles:
         row = await self._db.fetch_one("SELECT * FROM articles WHERE slug = ?", (slug,))
         return None if row is None else _row_to_article(row)
 
+    async def find_by_id(self, article_id: int) -> Article | None:
+        row = await self._db.fetch_one("SELECT * FROM articles WHERE id = ?", (article_id,))
+        return None if row is None else _row_to_article(row)
+
     async def get(self, slug: str) -> Article:
         article = await self.find(slug)
         if article is None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from urllib.parse import urlsplit
 
 import aiosqlite
 
@@ -45,6 +46,24 @@ class Followers:
     async def remove(self, tx: aiosqlite.Connection, actor_id: str) -> bool:
         cursor = await tx.execute("DELETE FROM followers WHERE actor_id = ?", (actor_id,))
         return cursor.rowcount > 0
+
+    async def set_state(self, tx: aiosqlite.Connection, actor_id: str, state: FollowState) -> None:
+        await tx.execute(
+            "UPDATE followers SET state = ? WHERE actor_id = ?", (state.value, actor_id)
+        )
+
+    async def remove_by_domain(self, tx: aiosqlite.Connection, domain: str) -> int:
+        rows = await tx.execute_fetchall("SELECT actor_id FROM followers")
+        gone = [row[0] for row in rows if (urlsplit(row[0]).hostname or "").lower() == domain]
+        await tx.executemany("DELETE FROM followers WHERE actor_id = ?", [(a,) for a in gone])
+        return len(gone)
+
+    async def remove_by_inbox(self, tx: aiosqlite.Connection, inbox: str) -> int:
+        """Followers behind an inbox that answered 410 Gone."""
+        cursor = await tx.execute(
+            "DELETE FROM followers WHERE inbox = ? OR shared_inbox = ?", (inbox, inbox)
+        )
+        return cursor.rowcount
 
     async def find(self, actor_id: str) -> Follower | None:
         row = await self._db.fetch_one("SELECT * FROM followers WHERE actor_id = ?", (actor_id,))

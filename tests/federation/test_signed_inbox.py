@@ -6,74 +6,18 @@ from __future__ import annotations
 import socket
 import threading
 import time
-from collections.abc import Iterator
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
 
 import httpx
 import orjson
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from fedipub.app import create_app
-from fedipub.config import Settings
-from fedipub.keys import KeySet, public_pem
+from fedipub.keys import public_pem
 from fedipub.signatures import SignatureFormat
-from tests.blogs import make_blog
+from tests.federation.worlds import World
 from tests.peers import Peer, post_signed, running_peer, signed_headers
-from tests.servers import free_port, serve
 
 AS2_TYPE = "application/activity+json"
-
-
-@dataclass
-class World:
-    blog: Settings
-    base: str
-    peer: Peer
-    key: rsa.RSAPrivateKey
-    actor: dict[str, Any]
-
-    @property
-    def inbox(self) -> str:
-        return f"{self.base}/users/blog/inbox"
-
-    @property
-    def key_id(self) -> str:
-        return str(self.actor["publicKey"]["id"])
-
-    def follow(self, **changes: Any) -> dict[str, Any]:
-        activity = {
-            "@context": "https://www.w3.org/ns/activitystreams",
-            "id": self.peer.url(f"/activities/{time.monotonic_ns()}"),
-            "type": "Follow",
-            "actor": self.actor["id"],
-            "object": f"{self.blog.base_url}/users/blog",
-        }
-        activity.update(changes)
-        return activity
-
-
-@pytest.fixture(scope="module")
-def peer_key() -> rsa.RSAPrivateKey:
-    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
-
-
-def _world(
-    tmp_path: Path, keyset: KeySet, peer_key: rsa.RSAPrivateKey, **settings: Any
-) -> Iterator[World]:
-    port = free_port()
-    values: dict[str, Any] = {"allow_private_addresses": True, **settings}
-    blog = make_blog(tmp_path / "blog", keyset, domain=f"127.0.0.1:{port}", scheme="http", **values)
-    with running_peer() as peer, serve(create_app(blog), port=port) as base:
-        actor = peer.add_actor("alice", peer_key)
-        yield World(blog, base, peer, peer_key, actor)
-
-
-@pytest.fixture
-def world(tmp_path: Path, keyset: KeySet, peer_key: rsa.RSAPrivateKey) -> Iterator[World]:
-    yield from _world(tmp_path, keyset, peer_key)
 
 
 def test_a_mastodon_style_signed_post_is_accepted(world: World) -> None:
@@ -141,7 +85,7 @@ def test_signer_must_be_the_actor(world: World) -> None:
     mallory = world.peer.add_actor("mallory", mallory_key)
     activity = world.follow()  # claims to be alice's
     response = post_signed(world.inbox, activity, mallory_key, mallory["publicKey"]["id"])
-    _refused(response, 401, "not by the actor")
+    _refused(response, 401, "not signed by the actor")
 
 
 def test_a_key_whose_owner_does_not_list_it_is_refused(world: World) -> None:
@@ -279,12 +223,6 @@ class Canary:
         self.sock.close()
 
 
-@pytest.fixture
-def guarded(tmp_path: Path, keyset: KeySet, peer_key: rsa.RSAPrivateKey) -> Iterator[World]:
-    """The blog with the SSRF guard on, as in production."""
-    yield from _world(tmp_path, keyset, peer_key, allow_private_addresses=False)
-
-
 @pytest.mark.parametrize(
     "key_url",
     [
@@ -302,8 +240,9 @@ def test_a_key_id_on_a_private_address_is_never_fetched(guarded: World, key_url:
         key_id = key_url.format(port=canary.port)
         activity = guarded.follow(actor=key_id.split("#")[0])
         response = post_signed(guarded.inbox, activity, guarded.key, key_id)
-        assert response.status_code == 401
-        assert "cannot use key" in response.json()["error"]
+        # Refused before any connection: the actor URL itself (an IPv6 literal is never a
+        # valid actor, 400), or the key fetch by the guard (401).
+        assert response.status_code in (400, 401)
     finally:
         canary.close()
     assert canary.accepted == 0

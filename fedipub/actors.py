@@ -1,0 +1,52 @@
+"""Remote actors by id: from the cache when fresh, else fetched (signed) from their origin."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from fedipub.errors import MalformedError
+from fedipub.fetch import Fetcher
+from fedipub.parse import RemoteActor, parse_actor
+from fedipub.store import Store
+from fedipub.store.remote import CachedActor
+from fedipub.types import Person
+
+# How long a cached actor document is used before it is fetched again. Update{Person}
+# refreshes it sooner.
+ACTOR_TTL = 24 * 3600.0
+
+
+def person_of(actor: RemoteActor) -> Person:
+    return Person(
+        id=actor.id,
+        name=actor.display_name,
+        handle=actor.handle,
+        avatar=actor.avatar_url,
+        url=actor.profile_url,
+    )
+
+
+class ActorDirectory:
+    def __init__(
+        self, store: Store, fetcher: Fetcher, *, clock: Callable[[], float] = time.time
+    ) -> None:
+        self._store = store
+        self._fetcher = fetcher
+        self._clock = clock
+
+    async def get(self, actor_id: str, *, refresh: bool = False) -> RemoteActor:
+        """The actor, validated; FetchError or MalformedError when it cannot be had."""
+        cached = await self._store.remote_actors.find(actor_id)
+        now = self._clock()
+        if cached is not None and not refresh and now - cached.fetched_at.timestamp() < ACTOR_TTL:
+            return parse_actor(cached.document)
+        document = await self._fetcher.fetch_object(actor_id)
+        actor = parse_actor(document)
+        if actor.id != actor_id:
+            raise MalformedError(f"{actor_id} serves the actor {actor.id}")
+        await self._store.remote_actors.save(
+            CachedActor(actor_id, document, datetime.fromtimestamp(now, UTC))
+        )
+        return actor
