@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import logging
 import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -21,8 +23,22 @@ from fedipub.render import Renderer
 from fedipub.routes import actor, articles, inbox, wellknown
 from fedipub.routes.errors import protocol_error
 from fedipub.routes.secure import SecureModeMiddleware
-from fedipub.services import build_services
+from fedipub.services import Services, build_services
 from fedipub.store import open_store
+
+log = logging.getLogger("fedipub.app")
+
+
+async def crawl_periodically(services: Services, interval: float, stop: asyncio.Event) -> None:
+    """Read recent comments' replies collections every `interval` seconds until `stop`."""
+    while not stop.is_set():
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=interval)
+        if not stop.is_set():
+            try:
+                await services.crawler.crawl()
+            except Exception:  # a background loop must outlive one bad crawl
+                log.exception("reading replies collections failed")
 
 
 def create_app(settings: Settings) -> Starlette:
@@ -43,14 +59,20 @@ def create_app(settings: Settings) -> Starlette:
         delivering: asyncio.Task[None] | None = None
         if settings.delivery_worker:
             delivering = asyncio.create_task(app.state.services.delivery_worker().run(stop))
+        crawling: asyncio.Task[None] | None = None
+        if settings.replies_crawl_interval > 0:
+            crawling = asyncio.create_task(
+                crawl_periodically(app.state.services, settings.replies_crawl_interval, stop)
+            )
         try:
             yield
         finally:
             # Stopped, not cancelled: requests in flight finish and are recorded, so none is
             # sent twice when the lease would otherwise expire.
             stop.set()
-            if delivering is not None:
-                await delivering
+            for task in (delivering, crawling):
+                if task is not None:
+                    await task
             await app.state.services.aclose()
             await store.close()
 

@@ -66,6 +66,8 @@ class Settings:
     # Per remote host: sustained inbox requests per second, and the burst allowed.
     inbox_rate: int = 20
     inbox_burst: int = 200
+    # Seconds between reads of recent comments' `replies` collections (0: never).
+    replies_crawl_interval: int = 900
     # Deliver from inside `fedipub serve` (off when `fedipub worker` runs on its own).
     delivery_worker: bool = True
     delivery_concurrency: int = 64

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
 
 from fedipub.actors import ActorDirectory
@@ -33,6 +34,7 @@ from fedipub.fetch import Fetcher
 from fedipub.ldsig import ld_signature_creator, verify_ld_signature
 from fedipub.outbox import Outbox
 from fedipub.parse import Activity, origin_of, parse_activity, parse_json_body, same_origin
+from fedipub.proofs import proof_verification_method, verify_object_proof
 from fedipub.ratelimit import RateLimiter
 from fedipub.store import Store
 from fedipub.types import InboxLogEntry, InboxOutcome, Notification
@@ -73,10 +75,26 @@ def _host(url: str) -> str:
     return origin_of(url).split("://", 1)[1].split(":")[0]
 
 
+async def _check_proof(ctx: InboxContext, activity: Activity, document: dict[str, Any]) -> None:
+    """A FEP-8b32 integrity proof, when present, must be the actor's and must verify."""
+    method = proof_verification_method(document)
+    if method is None:
+        raise SignatureError("the proof names no verification method")
+    key = await ctx.verifier.resolve_key(method)
+    if key.owner != activity.actor:
+        raise ActorMismatchError("the proof is not the actor's")
+    if not isinstance(key.public_key, Ed25519PublicKey):
+        raise SignatureError("an eddsa-jcs-2022 proof needs an Ed25519 key")
+    verify_object_proof(document, key.public_key)
+
+
 async def _forwarded(ctx: InboxContext, activity: Activity, document: dict[str, Any]) -> Activity:
     """An activity delivered by someone other than its actor (Mastodon forwards replies to the
-    followers of the replied-to post's author). Believed only with the actor's own LD
-    signature, or by fetching its object from the object's origin."""
+    followers of the replied-to post's author). Believed only with the actor's own integrity
+    proof or LD signature, or by fetching its object from the object's origin."""
+    if "proof" in document:
+        await _check_proof(ctx, activity, document)
+        return activity
     creator = ld_signature_creator(document)
     if creator is not None:
         key = await ctx.verifier.resolve_key(creator)
@@ -108,9 +126,17 @@ def _check_origins(activity: Activity) -> None:
 
 
 class Inbox:
-    def __init__(self, ctx: InboxContext, handlers: dict[str, Handler]) -> None:
+    def __init__(
+        self,
+        ctx: InboxContext,
+        handlers: dict[str, Handler],
+        *,
+        on_outcome: Callable[[InboxOutcome, str], None] | None = None,
+    ) -> None:
         self._ctx = ctx
         self._handlers = handlers
+        # Told every outcome with its reason (the server's metrics count them).
+        self._on_outcome = on_outcome
 
     async def receive(self, request: InboundRequest) -> Result:
         ctx = self._ctx
@@ -124,6 +150,8 @@ class Inbox:
             signer = await ctx.verifier.verify(request)
             if signer.actor_id != activity.actor:
                 activity = await _forwarded(ctx, activity, document)
+            elif "proof" in document:
+                await _check_proof(ctx, activity, document)
             _check_origins(activity)
             result = await self._dispatch(activity)
         except ProtocolError as exc:
@@ -164,6 +192,8 @@ class Inbox:
             activity.actor if activity else "-",
             reason,
         )
+        if self._on_outcome is not None:
+            self._on_outcome(outcome, reason)
         await self._ctx.store.inbox_log.record(
             InboxLogEntry(
                 received=self._ctx.now(),

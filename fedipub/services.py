@@ -27,6 +27,7 @@ from fedipub.multikey import encode_ed25519_multikey
 from fedipub.notify import Notifier
 from fedipub.outbox import Outbox
 from fedipub.ratelimit import RateLimiter
+from fedipub.replies_crawler import RepliesCrawler
 from fedipub.signed_http import FormatMemory, SignedHttp
 from fedipub.store import Store
 from fedipub.urls import Urls
@@ -52,6 +53,7 @@ class Services:
     inbox: Inbox
     executor: ThreadPoolExecutor
     clock: Callable[[], float]
+    crawler: RepliesCrawler
 
     def delivery_worker(
         self, *, concurrency: int | None = None, per_host: int | None = None, lease: float = 120
@@ -148,4 +150,5 @@ def build_services(
         inbox=Inbox(context, HANDLERS),
         executor=executor,
         clock=clock,
+        crawler=RepliesCrawler(store, blog, fetcher, actors, clock=clock),
     )

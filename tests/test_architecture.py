@@ -15,12 +15,17 @@ LAYERS: dict[str, int] = {
     "structured_fields": 1,
     "jsonld": 1, "ldsig": 1, "proofs": 1, "activities": 1, "article_source": 1,
     "webfinger": 1, "nodeinfo": 1, "html_text": 1, "sanitize": 1, "feeds": 1, "netguard": 1,
+    "remote_interaction": 1,
     "retry": 1, "parse": 1, "keydocs": 1, "ratelimit": 1, "threads": 1,
     "store": 2, "client": 2, "signed_http": 2,
     "services": 3, "blog": 3, "actors": 3, "handlers": 3, "notify": 3, "publishing": 3,
     "verify": 3, "fetch": 3, "inbox": 3, "outbox": 3, "interactions": 3,
+    "replies_crawler": 3,
     "delivery": 3, "fanout": 3, "worker": 3, "moderation": 3,
+    "metrics": 3, "logs": 3, "doctor": 3, "backup": 3, "migration": 3,
+    "auth": 3,
     "app": 4, "routes": 4, "render": 4, "render_comments": 4, "middleware": 4, "negotiation": 4,
+    "caching": 4,
     "cli": 5, "commands": 5, "__main__": 5, "__init__": 0,
 }  # fmt: skip
 WEB_LAYER = 4

@@ -163,7 +163,7 @@ def cmd_articles(args: argparse.Namespace) -> int:
 
 def cmd_followers(args: argparse.Namespace) -> int:
     settings = settings_of(args)
-    page = run_with_store(settings, lambda store: store.followers.page(1, 100_000))
+    page = run_with_store(settings, lambda store: store.followers.page(1, 100_000, state=None))
     rows = [
         (f.actor_id, f.state.value, f.shared_inbox or f.inbox, f.created.strftime("%Y-%m-%d"))
         for f in page.items

@@ -165,6 +165,16 @@ def cmd_reply(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_fetch_replies(args: argparse.Namespace) -> int:
+    settings = settings_of(args)
+
+    async def act(svc: Services) -> int:
+        return await svc.crawler.crawl()
+
+    print(f"{run_with_services(settings, act)} new comment(s) found in replies collections")
+    return 0
+
+
 def register(command: AddCommand) -> None:
     comments = command("comments", cmd_comments, "list and moderate comments")
     comments.add_argument(
@@ -186,6 +196,11 @@ def register(command: AddCommand) -> None:
     log.add_argument("--limit", type=int, default=50)
     log.add_argument("--search", default=None, help="only entries whose id, actor or reason match")
     command("mentions", cmd_mentions, "mentions of the blog and reports, kept for the admin")
+    command(
+        "fetch-replies",
+        cmd_fetch_replies,
+        "read recent comments' replies collections for replies that never reached the inbox",
+    )
     reply = command("reply", cmd_reply, "reply to a comment as the blog (federated)")
     reply.add_argument("comment_id")
     reply.add_argument("text")

@@ -10,6 +10,7 @@ from fedipub.errors import ForbiddenError
 from fedipub.handlers.targets import find_reply_target
 from fedipub.inbox import InboxContext, Result
 from fedipub.parse import Activity, RemoteNote, parse_note
+from fedipub.store import Store
 from fedipub.store.moderation import MentionNote
 from fedipub.types import (
     Comment,
@@ -65,11 +66,12 @@ def blocked_keyword(note: RemoteNote, keywords: list[str]) -> str | None:
     return next((word for word in keywords if word.lower() in text), None)
 
 
-async def _state_for(ctx: InboxContext, author_id: str) -> CommentState:
-    mode = ctx.blog.settings.moderation
+async def state_for(store: Store, mode: str, author_id: str) -> CommentState:
+    """`moderation`: open shows at once; first-time holds an author's first comment; all
+    holds every comment for the admin."""
     if mode == "all":
         return CommentState.PENDING
-    if mode == "first-time" and not await ctx.store.comments.has_shown_comment_by(author_id):
+    if mode == "first-time" and not await store.comments.has_shown_comment_by(author_id):
         return CommentState.PENDING
     return CommentState.SHOWN
 
@@ -111,7 +113,7 @@ async def handle_create(ctx: InboxContext, activity: Activity) -> Result:
     if keyword is not None:
         return Result(InboxOutcome.REJECTED, f"contains the blocked keyword {keyword!r}")
     author = person_of(await ctx.actors.get(activity.actor))
-    state = await _state_for(ctx, author.id)
+    state = await state_for(ctx.store, ctx.blog.settings.moderation, author.id)
     comment = comment_of(note, author, target.article.id, target.parent_id, state)
     async with ctx.store.transaction() as tx:
         created = await ctx.store.comments.insert(tx, comment, ctx.now())

@@ -70,14 +70,19 @@ class Followers:
         return None if row is None else _row_to_follower(row)
 
     async def page(
-        self, page: int, page_size: int, state: FollowState = FollowState.ACCEPTED
+        self, page: int, page_size: int, state: FollowState | None = FollowState.ACCEPTED
     ) -> Page[Follower]:
+        """Followers in `state` (every state when None), newest first."""
+        states = [s.value for s in FollowState] if state is None else [state.value]
+        marks = ", ".join("?" for _ in states)
         total = await self._db.fetch_value(
-            "SELECT COUNT(*) FROM followers WHERE state = ?", (state.value,)
+            f"SELECT COUNT(*) FROM followers WHERE state IN ({marks})",  # noqa: S608
+            states,
         )
         rows = await self._db.fetch_all(
-            "SELECT * FROM followers WHERE state = ? ORDER BY created DESC LIMIT ? OFFSET ?",
-            (state.value, page_size, (page - 1) * page_size),
+            f"SELECT * FROM followers WHERE state IN ({marks})"  # noqa: S608
+            " ORDER BY created DESC LIMIT ? OFFSET ?",
+            (*states, page_size, (page - 1) * page_size),
         )
         return Page(tuple(map(_row_to_follower, rows)), int(total), page, page_size)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -10,11 +11,14 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import orjson
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from fedipub.app import create_app
 from fedipub.config import Settings
-from fedipub.keys import KeySet
+from fedipub.keys import KeySet, load_keyset
+from fedipub.services import build_services
+from fedipub.store import open_store
 from fedipub.vocab import AS_PUBLIC
 from tests.blogs import ARTICLE, make_blog, publish, write_article
 from tests.peers import Peer, post_signed, running_peer
@@ -122,6 +126,29 @@ class World:
         document: dict[str, Any] = httpx.get(url, headers={"Accept": AS2}).json()
         return document
 
+    def deliver(self) -> int:
+        """Drain the delivery queue now (the blog's own worker is off in tests)."""
+
+        async def drain() -> int:
+            store = await open_store(self.blog.database_path)
+            services = build_services(self.blog, store, load_keyset(self.blog.key_folder))
+            try:
+                worker = services.delivery_worker()
+                total = 0
+                while attempted := await worker.run_once():
+                    total += attempted
+                return total
+            finally:
+                await services.aclose()
+                await store.close()
+
+        return asyncio.run(drain())
+
+    def received(self, kind: str) -> list[dict[str, Any]]:
+        """The activities of type `kind` the peer received, parsed."""
+        found = [orjson.loads(r.body) for r in self.peer.inbox_posts() if r.body]
+        return [a for a in found if isinstance(a, dict) and a.get("type") == kind]
+
     def note_document(self, slug: str = "hello-world") -> dict[str, Any]:
         document: dict[str, Any] = httpx.get(
             f"{self.base}/posts/{slug}", headers={"Accept": AS2}
@@ -134,7 +161,11 @@ def running_world(
     root: Path, keyset: KeySet, key: rsa.RSAPrivateKey, *, article: bool = True, **settings: Any
 ) -> Iterator[World]:
     port = free_port()
-    values: dict[str, Any] = {"allow_private_addresses": True, **settings}
+    values: dict[str, Any] = {
+        "allow_private_addresses": True,
+        "delivery_worker": False,
+        **settings,
+    }
     blog = make_blog(root / "blog", keyset, domain=f"127.0.0.1:{port}", scheme="http", **values)
     if article:
         publish(blog, write_article(root / "src", "a.md", ARTICLE))
