@@ -13,6 +13,7 @@ from typing import Any
 
 from fedipub.config import Settings
 from fedipub.html_text import excerpt
+from fedipub.mentions import mention_tags
 from fedipub.sanitize import to_mastodon_html
 from fedipub.types import Article, Comment, Image, Tombstone
 from fedipub.urls import Urls
@@ -84,11 +85,43 @@ def build_actor(
     }
     if settings.also_known_as:
         actor["alsoKnownAs"] = list(settings.also_known_as)
+    if settings.moved_to:
+        actor["movedTo"] = settings.moved_to
     if settings.icon_url:
         actor["icon"] = _image_object(urls, Image(url=settings.icon_url, alt=""))
     if settings.image_url:
         actor["image"] = _image_object(urls, Image(url=settings.image_url, alt=""))
     return actor
+
+
+def build_update_actor(urls: Urls, actor: Document, activity_id: str, now: datetime) -> Document:
+    """Update{Person}: followers' servers replace their copy of the actor (a new key, new
+    aliases) without waiting for their cache to expire."""
+    return {
+        "@context": CONTEXT,
+        "id": urls.activity(activity_id),
+        "type": "Update",
+        "actor": urls.actor,
+        "published": iso(now),
+        "to": [AS_PUBLIC],
+        "cc": [urls.followers],
+        "object": embedded(actor),
+    }
+
+
+def build_move(urls: Urls, target: str, activity_id: str, now: datetime) -> Document:
+    """Move: the blog's followers are asked to follow `target` instead. Mastodon moves them
+    only if `target` names us in its alsoKnownAs, which it fetches itself."""
+    return {
+        "@context": CONTEXT,
+        "id": urls.activity(activity_id),
+        "type": "Move",
+        "actor": urls.actor,
+        "object": urls.actor,
+        "target": target,
+        "published": iso(now),
+        "to": [urls.followers],
+    }
 
 
 def build_instance_actor(settings: Settings, urls: Urls, *, public_key_pem: str) -> Document:
@@ -178,12 +211,16 @@ def build_note(
         "url": url,
         "published": iso(article.published),
         "to": [AS_PUBLIC],
-        "cc": [urls.followers],
+        "cc": [urls.followers, *(m.actor_id for m in article.mentions)],
         "content": content,
         # Mastodon shows `summary` as a content warning: it is set only for one.
         "sensitive": article.content_warning is not None,
         "tag": [
-            {"type": "Hashtag", "href": urls.tag(tag), "name": f"#{tag}"} for tag in article.tags
+            *(
+                {"type": "Hashtag", "href": urls.tag(tag), "name": f"#{tag}"}
+                for tag in article.tags
+            ),
+            *mention_tags(article.mentions),
         ],
         "attachment": [_image_object(urls, image) for image in article.images],
         "replies": build_collection_ref(urls.replies(article.slug), replies),

@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
+import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
+from urllib.parse import urlsplit
 
-from fedipub.errors import MalformedError
+from fedipub.errors import FetchError, MalformedError
 from fedipub.fetch import Fetcher
 from fedipub.parse import RemoteActor, parse_actor
 from fedipub.store import Store
 from fedipub.store.remote import CachedActor
-from fedipub.types import Person
+from fedipub.types import MentionTarget, Person
 
 # How long a cached actor document is used before it is fetched again. Update{Person}
 # refreshes it sooner.
 ACTOR_TTL = 24 * 3600.0
+log = logging.getLogger("fedipub.actors")
 
 
 def person_of(actor: RemoteActor) -> Person:
@@ -50,3 +53,32 @@ class ActorDirectory:
             CachedActor(actor_id, document, datetime.fromtimestamp(now, UTC))
         )
         return actor
+
+
+async def resolve_mentions(
+    actors: ActorDirectory, fetcher: Fetcher, accts: Iterable[str]
+) -> tuple[list[MentionTarget], list[str]]:
+    """`user@host` handles → the accounts, through WebFinger on each host; the handles that
+    could not be resolved come back second, for the caller to report."""
+    resolved: list[MentionTarget] = []
+    failed: list[str] = []
+    for acct in accts:
+        user, _, host = acct.partition("@")
+        try:
+            actor = await actors.get(await fetcher.resolve_acct(user, host))
+        except (FetchError, MalformedError) as exc:
+            log.info("cannot resolve @%s: %s", acct, exc)
+            failed.append(acct)
+            continue
+        if urlsplit(actor.id).netloc.lower() != host.lower():
+            failed.append(acct)  # WebFinger on one host may only name its own accounts
+            continue
+        resolved.append(
+            MentionTarget(
+                acct=acct,
+                actor_id=actor.id,
+                profile_url=actor.profile_url,
+                inbox=actor.shared_inbox or actor.inbox,
+            )
+        )
+    return resolved, failed

@@ -14,13 +14,15 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
+from fedipub.caching import ConditionalGetMiddleware
 from fedipub.config import Settings, load_settings
 from fedipub.errors import ConfigError, ProtocolError
 from fedipub.keys import load_keyset
 from fedipub.middleware import SecurityHeadersMiddleware
 from fedipub.render import Renderer
-from fedipub.routes import actor, articles, inbox, wellknown
+from fedipub.routes import actor, admin, articles, health, inbox, interaction, wellknown
 from fedipub.routes.errors import protocol_error
 from fedipub.routes.secure import SecureModeMiddleware
 from fedipub.services import Services, build_services
@@ -78,10 +80,13 @@ def create_app(settings: Settings) -> Starlette:
 
     static = settings.data_dir / "static"
     routes = [
+        *health.routes,
         *wellknown.routes,
         *inbox.routes,
         *actor.routes,
+        *interaction.routes,
         *articles.routes,
+        *admin.routes,
         # The admin's theme folder first, then the package's own files.
         Mount(
             "/static",
@@ -94,7 +99,16 @@ def create_app(settings: Settings) -> Starlette:
     ]
     return Starlette(
         routes=routes,
-        middleware=[Middleware(SecurityHeadersMiddleware), Middleware(SecureModeMiddleware)],
+        middleware=[
+            # Outermost: everything inside sees the client and scheme the proxy was told, but
+            # only from `trusted_proxies`; anyone else could claim any address.
+            Middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies),
+            Middleware(SecurityHeadersMiddleware),
+            Middleware(SecureModeMiddleware),
+            # Innermost: it hashes the body the routes produced, and a 304 still gets the
+            # security headers from outside.
+            Middleware(ConditionalGetMiddleware),
+        ],
         exception_handlers={ProtocolError: protocol_error},
         lifespan=lifespan,
     )

@@ -10,11 +10,11 @@ import sys
 from collections.abc import Sequence
 
 from fedipub import __version__
-from fedipub.commands import blog, delivery, moderation
+from fedipub.commands import admin, blog, delivery, moderation, ops, ops_moves
 from fedipub.commands.common import Handler
 from fedipub.errors import FedipubError
 
-MODULES = (blog, moderation, delivery)
+MODULES = (blog, moderation, delivery, admin, ops, ops_moves)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -6,6 +6,7 @@ Nothing is read at import time: `load_settings` is called by the CLI and `create
 from __future__ import annotations
 
 import dataclasses
+import ipaddress
 import re
 import tomllib
 from collections.abc import Mapping
@@ -26,6 +27,7 @@ _DOMAIN = re.compile(r"^[a-z0-9.-]+(:[0-9]{1,5})?$")
 ARTICLE_TYPES = ("Note", "Article")
 ACTOR_TYPES = ("Person", "Service", "Organization", "Group", "Application")
 MODERATION_MODES = ("open", "first-time", "all")
+LOG_FORMATS = ("text", "json")
 
 
 @dataclass(frozen=True)
@@ -80,6 +82,18 @@ class Settings:
     smtp_password: str | None = None
     smtp_from: str | None = None
     smtp_starttls: bool = True
+    # How long an admin web session lasts after logging in.
+    admin_session_hours: int = 12
+    # Addresses (or networks, comma-separated) whose X-Forwarded-For/-Proto are believed: the
+    # reverse proxy's. Anyone else could claim any client address.
+    trusted_proxies: str = "127.0.0.1"
+    log_format: str = "text"
+    # Bearer token that opens /metrics to clients other than loopback and the trusted proxies.
+    metrics_token: str | None = None
+    # The account this blog moved to (`fedipub move`): the actor's movedTo.
+    moved_to: str | None = None
+    # Days a rotated-out key is kept in keys/previous/ before `fedipub keys rotate` deletes it.
+    key_grace_days: int = 7
     created: str = ""
     extra: Mapping[str, Any] = field(default_factory=dict)
 
@@ -132,6 +146,24 @@ def _coerce(name: str, raw: Any, kind: str) -> Any:
         raise ConfigError(f"setting {name!r} has an invalid value: {raw!r}") from None
 
 
+def trusted_proxy_networks(value: str) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+    """The `trusted_proxies` entries as networks; `*` (trust every peer) is left out."""
+    return [
+        ipaddress.ip_network(entry, strict=False)
+        for entry in (part.strip() for part in value.split(","))
+        if entry and entry != "*"
+    ]
+
+
+def _check_trusted_proxies(value: str) -> None:
+    try:
+        trusted_proxy_networks(value)
+    except ValueError:
+        raise ConfigError(
+            f"trusted_proxies must be IP addresses or networks, comma-separated: {value!r}"
+        ) from None
+
+
 def _validate(settings: Settings) -> Settings:
     if not _DOMAIN.match(settings.domain):
         raise ConfigError(f"domain {settings.domain!r} is not a host name (with optional :port)")
@@ -151,6 +183,11 @@ def _validate(settings: Settings) -> Settings:
         raise ConfigError("signature_window must be between 30 and 43200 seconds")
     if not 1024 <= settings.max_inbox_bytes <= 100_000_000:
         raise ConfigError("max_inbox_bytes must be between 1024 and 100000000")
+    if settings.log_format not in LOG_FORMATS:
+        raise ConfigError(f"log_format must be one of {', '.join(LOG_FORMATS)}")
+    if settings.key_grace_days < 0:
+        raise ConfigError("key_grace_days must be 0 or more")
+    _check_trusted_proxies(settings.trusted_proxies)
     return settings
 
 

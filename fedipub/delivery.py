@@ -16,6 +16,7 @@ stalls the event loop nor stays on one core.
 from __future__ import annotations
 
 import asyncio
+import enum
 import logging
 import os
 import random
@@ -45,6 +46,12 @@ SWEEP_INTERVAL = 60.0
 # (`fedipub publish` while `fedipub worker` runs) cannot call `notify`.
 MAX_IDLE = 1.0
 MIN_IDLE = 0.05
+
+
+class DeliveryResult(enum.Enum):
+    DELIVERED = "delivered"
+    RETRYING = "retrying"
+    GIVEN_UP = "given_up"
 
 
 class HasInboxes(Protocol):
@@ -99,6 +106,7 @@ class DeliveryWorker:
         per_host: int = 4,
         lease_seconds: float = 120,
         on_gone: Callable[[str], Awaitable[None]] | None = None,
+        on_result: Callable[[DeliveryResult], None] | None = None,
         rng: random.Random | None = None,
         name: str | None = None,
     ) -> None:
@@ -111,6 +119,8 @@ class DeliveryWorker:
         self._per_host = per_host
         self._lease = lease_seconds
         self._on_gone = on_gone
+        # Told each attempt's result (the server's metrics count them).
+        self._on_result = on_result
         self._rng = rng or random.Random()
         self.name = name or f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
         self._wake = asyncio.Event()
@@ -212,6 +222,8 @@ class DeliveryWorker:
         now = self._clock()
         if response is not None and is_delivered(response.status):
             await self._store.deliveries.record_delivered(job, response.status, _moment(now))
+            log.info("delivered %s to %s: %d", job.activity_id, job.inbox, response.status)
+            self._result(DeliveryResult.DELIVERED)
             return
         status = None if response is None else response.status
         retry_after = None if response is None else response.headers.get("retry-after")
@@ -230,7 +242,15 @@ class DeliveryWorker:
         )
         if paused:
             log.warning("pausing deliveries to %s: it keeps failing", job.host)
+        if isinstance(decision, Retry):
+            log.info("will retry %s to %s: %s", job.activity_id, job.inbox, decision.reason)
+            self._result(DeliveryResult.RETRYING)
         if isinstance(decision, GiveUp):
             log.info("gave up delivering %s to %s: %s", job.activity_id, job.inbox, decision.reason)
+            self._result(DeliveryResult.GIVEN_UP)
             if decision.gone and self._on_gone is not None:
                 await self._on_gone(job.inbox)
+
+    def _result(self, result: DeliveryResult) -> None:
+        if self._on_result is not None:
+            self._on_result(result)

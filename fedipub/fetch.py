@@ -3,6 +3,8 @@ origin says about itself."""
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote, urlsplit
 
@@ -39,18 +41,33 @@ class Fetcher:
     authorized-fetch mode answer, and checks that each document is what it claims to be."""
 
     def __init__(
-        self, http: SignedHttp, keys: KeySet, urls: Urls, *, allow_private: bool = False
+        self,
+        http: SignedHttp,
+        keys: KeySet,
+        urls: Urls,
+        *,
+        allow_private: bool = False,
+        on_fetch: Callable[[float, bool], None] | None = None,
     ) -> None:
         self._http = http
         self._keys = keys
         self._urls = urls
         self._allow_private = allow_private
+        # Told each fetch's duration and success (the server's metrics keep a histogram).
+        self._on_fetch = on_fetch
 
     async def fetch_object(self, url: str) -> dict[str, Any]:
         wanted = strip_fragment(url)
-        final, document = await self._http.fetch_json(
-            wanted, self._keys.instance_rsa, self._urls.instance_key
-        )
+        started = time.perf_counter()
+        ok = False
+        try:
+            final, document = await self._http.fetch_json(
+                wanted, self._keys.instance_rsa, self._urls.instance_key
+            )
+            ok = True
+        finally:
+            if self._on_fetch is not None:
+                self._on_fetch(time.perf_counter() - started, ok)
         check_fetched_id(wanted, final, document)
         return document
 

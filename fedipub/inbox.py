@@ -179,8 +179,7 @@ class Inbox:
             result = Result(InboxOutcome.IGNORED, f"{activity.type} is not handled")
         else:
             result = await handler(ctx, activity)
-        async with ctx.store.transaction() as tx:
-            await ctx.store.inbox_log.mark_seen(tx, activity.id, ctx.now())
+        await ctx.store.inbox_log.mark_seen(activity.id, ctx.now())
         return result
 
     async def _record(self, activity: Activity | None, outcome: InboxOutcome, reason: str) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import enum
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -14,9 +14,10 @@ from fedipub.activities import build_create, build_delete, build_note, build_upd
 from fedipub.article_source import read_article_file, render_markdown
 from fedipub.blog import Blog
 from fedipub.errors import NotFoundError, SourceError
+from fedipub.mentions import link_mentions
 from fedipub.outbox import Outbox, new_activity_id
 from fedipub.store import Store
-from fedipub.types import Article, ArticleSource, StoredActivity, Tombstone
+from fedipub.types import Article, ArticleSource, MentionTarget, StoredActivity, Tombstone
 
 
 class Outcome(enum.Enum):
@@ -38,14 +39,21 @@ def source_hash(source: ArticleSource) -> str:
 
 
 async def publish_article(
-    store: Store, blog: Blog, source: ArticleSource, *, now: datetime
+    store: Store,
+    blog: Blog,
+    source: ArticleSource,
+    *,
+    now: datetime,
+    mentions: Sequence[MentionTarget] = (),
 ) -> PublishResult:
     """Create the article, or update it if its slug exists and its source changed. The
-    article, the activity and its deliveries to every follower are one transaction."""
+    article, the activity and its deliveries to every follower (and to the accounts it
+    mentions, resolved by the caller) are one transaction."""
     settings, urls = blog.settings, blog.urls
     outbox = Outbox(store, blog)
     fingerprint = source_hash(source)
-    body_html = render_markdown(source.body_markdown)
+    resolved = tuple(mentions)
+    body_html = link_mentions(render_markdown(source.body_markdown), {m.acct: m for m in resolved})
     existing = await store.articles.find(source.slug)
     if existing is not None and existing.source_hash == fingerprint:
         return PublishResult(existing, Outcome.UNCHANGED, None)
@@ -54,17 +62,32 @@ async def publish_article(
         if existing is None:
             published = source.published or now
             article_id = await store.articles.insert(
-                tx, source, body_html=body_html, source_hash=fingerprint, published=published
+                tx,
+                source,
+                body_html=body_html,
+                source_hash=fingerprint,
+                published=published,
+                mentions=resolved,
             )
-            article = _article(article_id, source, body_html, fingerprint, published, None)
+            article = _article(
+                article_id, source, body_html, fingerprint, published, None, resolved
+            )
             note = build_note(settings, urls, article)
             document = build_create(urls, note, activity_id)
             outcome = Outcome.CREATED
         else:
             await store.articles.update(
-                tx, existing.id, source, body_html=body_html, source_hash=fingerprint, updated=now
+                tx,
+                existing.id,
+                source,
+                body_html=body_html,
+                source_hash=fingerprint,
+                updated=now,
+                mentions=resolved,
             )
-            article = _article(existing.id, source, body_html, fingerprint, existing.published, now)
+            article = _article(
+                existing.id, source, body_html, fingerprint, existing.published, now, resolved
+            )
             note = build_note(settings, urls, article)
             # The outbox's Create shows the article as it is now, with a proof over that.
             for create_id in await store.activities.create_ids(tx, note["id"]):
@@ -77,7 +100,7 @@ async def publish_article(
             document,
             activity_id=activity_id,
             object_id=note["id"],
-            inboxes=(),
+            inboxes=[m.inbox for m in resolved],
             now=now,
             in_outbox=outcome is Outcome.CREATED,
             to_followers=True,
@@ -92,6 +115,7 @@ def _article(
     fingerprint: str,
     published: datetime,
     updated: datetime | None,
+    mentions: tuple[MentionTarget, ...],
 ) -> Article:
     return Article(
         id=article_id,
@@ -107,6 +131,7 @@ def _article(
         published=published,
         updated=updated,
         source_hash=fingerprint,
+        mentions=mentions,
     )
 
 
@@ -160,6 +185,7 @@ async def sync_articles(
     sources: Iterable[ArticleSource],
     *,
     now: datetime,
+    resolve: Callable[[ArticleSource], Awaitable[Sequence[MentionTarget]]] | None = None,
 ) -> SyncReport:
     """Make the blog match `sources`: new ones published, changed ones updated, missing ones
     deleted."""
@@ -168,7 +194,8 @@ async def sync_articles(
     updated: list[str] = []
     unchanged: list[str] = []
     for slug, source in wanted.items():
-        result = await publish_article(store, blog, source, now=now)
+        mentions = await resolve(source) if resolve is not None else ()
+        result = await publish_article(store, blog, source, now=now, mentions=mentions)
         {Outcome.CREATED: created, Outcome.UPDATED: updated, Outcome.UNCHANGED: unchanged}[
             result.outcome
         ].append(slug)

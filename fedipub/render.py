@@ -7,8 +7,12 @@ author's own Markdown rendered to HTML (see `article_source.render_markdown`), a
 `render_comments` builds of the comments under it.
 
 The pages work without JavaScript and carry no inline script or style: the app's
-Content-Security-Policy forbids both, so every look lives in static/style.css, and the article
-page's one small enhancement (relative times kept fresh, copy buttons) in static/comments.js.
+Content-Security-Policy forbids both, so every look lives in static/style.css, and the one small
+enhancement (relative times kept fresh, copy buttons, the reader's instance remembered) in
+static/comments.js.
+
+`comments_fragment` renders the comments section alone, for blogs that live elsewhere and embed
+it: there every URL must be absolute, since relative ones would resolve against the host page.
 """
 
 from __future__ import annotations
@@ -28,8 +32,10 @@ from jinja2 import (
     Environment,
     FileSystemLoader,
     StrictUndefined,
+    pass_context,
     select_autoescape,
 )
+from jinja2.runtime import Context
 from markupsafe import Markup
 
 from fedipub.config import Settings
@@ -56,6 +62,8 @@ SCRIPT = "comments.js"
 DEFAULT_AVATAR = "avatar.svg"
 FAVICON = "favicon.svg"
 THEME_FOLDER = "templates"  # inside the data folder
+# Where the remote-interaction form sends the reader: the path of Urls.subscribe_template().
+INTERACTION_PATH = "/authorize_interaction"
 
 
 def template_dir() -> Path:
@@ -149,7 +157,7 @@ class Renderer:
             ago=time_ago,
             exact_time=exact_time,
             iso_utc=iso_utc,
-            avatar=_avatar,
+            avatar=self._avatar,
         )
         self._env.tests.update(thumbnail=is_thumbnail)
         icon = settings.icon_url
@@ -160,11 +168,18 @@ class Renderer:
             script_url=_static(SCRIPT),
             favicon_url=_static(FAVICON),
             avatar_url=self._absolute(icon) if icon else _static(DEFAULT_AVATAR),
+            interaction_action=INTERACTION_PATH,
+            embed=False,
         )
 
     def _absolute(self, url: str) -> str:
         """Front matter may name images by path ("/media/cat.jpg"); previews need full URLs."""
         return urljoin(self._urls.home, url)
+
+    @pass_context
+    def _avatar(self, context: Context, person: Person) -> str:
+        avatar = _avatar(person)
+        return self._absolute(avatar) if context.get("embed") else avatar
 
     def _render(self, template: str, context: Mapping[str, object]) -> str:
         return self._env.get_template(template).render(context)
@@ -206,26 +221,82 @@ class Renderer:
         preview_image: Image | None = (
             article.images[0] if article.images and not article.content_warning else None
         )
-        url = self._urls.article(article.slug)
+        context = self._comments_context(
+            article, comments, reactions, order, page, per_page, comment_likes
+        )
         return self._render(
             "article.html",
             {
-                "article": article,
-                "url": url,
-                "lang": article.language or self._settings.language,
+                **context,
                 "body": Markup(article.body_html),  # noqa: S704 - the author's own HTML
                 "figures": figures,
                 "preview_image": preview_image,
-                "rating": rating_of(reactions),
-                "comments": comments_view(
-                    comments,
-                    article_url=url,
-                    order=order,
-                    page=page,
-                    per_page=per_page,
-                    like_counts=comment_likes or {},
-                ),
-                "now": self._clock(),
+            },
+        )
+
+    def comments_fragment(
+        self,
+        article: Article,
+        *,
+        comments: Sequence[Comment] = (),
+        reactions: Sequence[Reaction] = (),
+        order: SortOrder = SortOrder.OLDEST,
+        page: int = 1,
+        per_page: int = 50,
+    ) -> str:
+        """The article's rating line and comments, without the page around them, every URL
+        absolute: the section a blog hosted elsewhere embeds."""
+        context = self._comments_context(article, comments, reactions, order, page, per_page)
+        return self._render(
+            "comments_fragment.html",
+            {
+                **context,
+                "embed": True,
+                "interaction_action": self._absolute(INTERACTION_PATH),
+            },
+        )
+
+    def _comments_context(
+        self,
+        article: Article,
+        comments: Sequence[Comment],
+        reactions: Sequence[Reaction],
+        order: SortOrder,
+        page: int,
+        per_page: int,
+        comment_likes: Mapping[str, int] | None = None,
+    ) -> dict[str, object]:
+        url = self._urls.article(article.slug)
+        return {
+            "article": article,
+            "url": url,
+            "lang": article.language or self._settings.language,
+            "rating": rating_of(reactions),
+            "comments": comments_view(
+                comments,
+                article_url=url,
+                order=order,
+                page=page,
+                per_page=per_page,
+                like_counts=comment_likes or {},
+            ),
+            "now": self._clock(),
+        }
+
+    def interact(
+        self, uri: str, *, instance: str = "", error: str | None = None, no_page: bool = False
+    ) -> str:
+        """The remote-interaction form on a page of its own: for `/authorize_interaction`
+        without an instance, with a mistake to correct (`error`), or when the reader's software
+        has no page to send them to (`no_page`)."""
+        return self._render(
+            "interact.html",
+            {
+                "uri": uri,
+                "follow": uri == self._urls.actor,
+                "instance": instance,
+                "error": error,
+                "no_page": no_page,
             },
         )
 

@@ -20,7 +20,14 @@ from urllib.parse import urlsplit
 from markupsafe import Markup, escape
 
 from fedipub.threads import SortOrder, ThreadNode, build_threads, count_shown, page_threads
-from fedipub.types import Comment, CommentAttachment, Person, Reaction, ReactionKind
+from fedipub.types import (
+    Comment,
+    CommentAttachment,
+    CommentState,
+    Person,
+    Reaction,
+    ReactionKind,
+)
 
 MAX_AVATARS = 20  # people shown by face in the rating line; the rest are counted
 SORT_LABELS = {
@@ -260,3 +267,109 @@ def comments_view(
         by_id={node.comment.id: node.comment for node in _walk(on_page)},
         likes=like_counts,
     )
+
+
+# --- the comments as JSON, for embedding ---------------------------------------------------
+
+
+def _person_json(person: Person) -> dict[str, object]:
+    return {
+        "id": person.id,
+        "name": person.name,
+        "handle": person.handle,
+        "url": web_url(person.url),
+        "avatar": web_url(person.avatar),
+    }
+
+
+def _comment_json(node: ThreadNode) -> dict[str, object]:
+    comment = node.comment
+    deleted = comment.state is CommentState.DELETED
+    return {
+        "id": comment.id,
+        "url": web_url(comment.url),
+        "in_reply_to": comment.parent_id,
+        "deleted": deleted,
+        # A deleted comment stays as a placeholder while replies hang below it: nothing of it.
+        "author": None if deleted else _person_json(comment.author),
+        "by_author": comment.is_local,
+        "content_html": "" if deleted else comment.content_html,
+        "summary": None if deleted else comment.summary,
+        "sensitive": comment.sensitive,
+        "language": comment.language,
+        "published": iso_utc(comment.published),
+        "updated": iso_utc(comment.updated) if comment.updated else None,
+        "attachments": []
+        if deleted
+        else [
+            {"url": url, "media_type": a.media_type, "name": a.name, "kind": a.kind}
+            for a in comment.attachments
+            if (url := web_url(a.url))
+        ],
+        "emojis": []
+        if deleted
+        else [
+            {"shortcode": code, "url": url}
+            for code, image in comment.emojis
+            if (url := web_url(image)) and _SHORTCODE.fullmatch(code)
+        ],
+        "replies": [_comment_json(child) for child in node.children],
+    }
+
+
+def _people_json(people: People) -> dict[str, object]:
+    return {"count": people.count, "people": [_person_json(p) for p in people.shown]}
+
+
+def comments_document(
+    article_url: str,
+    comments: Sequence[Comment],
+    reactions: Sequence[Reaction],
+    *,
+    order: SortOrder,
+) -> dict[str, object]:
+    """An article's public comments and reactions as JSON (`/posts/SLUG/comments.json`):
+
+        {
+          "article": "https://blog.example/posts/slug",
+          "sort": "oldest",                     # or "newest", "liked" (?sort=)
+          "counts": {"comments": 3, "likes": 5, "boosts": 1},
+          "reactions": {
+            "likes":  {"count": 5, "people": [PERSON, ...]},   # the first 20 people
+            "boosts": {"count": 1, "people": [PERSON, ...]},
+            "emoji":  [{"emoji": "🎉", "count": 2}, ...]       # most used first
+          },
+          "comments": [COMMENT, ...]            # top-level, in `sort` order
+        }
+        PERSON  = {"id", "name", "handle", "url", "avatar"}      # url, avatar: http(s) or null
+        COMMENT = {"id", "url", "in_reply_to",                  # the parent's id, or null
+                   "deleted",                                   # a placeholder: no author/content
+                   "author": PERSON | null, "by_author",        # true: the blog's author replied
+                   "content_html",                              # sanitized HTML, safe to insert
+                   "summary", "sensitive", "language",          # summary: the content warning
+                   "published", "updated",                      # ISO 8601 UTC; updated may be null
+                   "attachments": [{"url", "media_type", "name", "kind"}],
+                   "emojis": [{"shortcode", "url"}],            # custom emoji used in name/content
+                   "replies": [COMMENT, ...]}                   # oldest first
+
+    Threads are those of the article page: replies deeper than four levels are listed under the
+    fourth, `in_reply_to` naming the comment they answer. Names, handles and summaries are plain
+    text from other servers: escape them when inserting.
+    """
+    threads = build_threads(comments, order=order)
+    rating = rating_of(reactions)
+    return {
+        "article": article_url,
+        "sort": order.value,
+        "counts": {
+            "comments": count_shown(threads),
+            "likes": rating.likes.count,
+            "boosts": rating.boosts.count,
+        },
+        "reactions": {
+            "likes": _people_json(rating.likes),
+            "boosts": _people_json(rating.boosts),
+            "emoji": [{"emoji": emoji, "count": count} for emoji, count in rating.emojis],
+        },
+        "comments": [_comment_json(node) for node in threads],
+    }

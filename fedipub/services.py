@@ -23,6 +23,7 @@ from fedipub.fetch import Fetcher
 from fedipub.handlers import HANDLERS
 from fedipub.inbox import Inbox, InboxContext
 from fedipub.keys import KeySet, public_pem
+from fedipub.metrics import Metrics
 from fedipub.multikey import encode_ed25519_multikey
 from fedipub.notify import Notifier
 from fedipub.outbox import Outbox
@@ -54,6 +55,7 @@ class Services:
     executor: ThreadPoolExecutor
     clock: Callable[[], float]
     crawler: RepliesCrawler
+    metrics: Metrics
 
     def delivery_worker(
         self, *, concurrency: int | None = None, per_host: int | None = None, lease: float = 120
@@ -67,6 +69,7 @@ class Services:
             per_host=per_host or self.settings.delivery_per_host,
             lease_seconds=lease,
             on_gone=functools.partial(forget_gone_inbox, self.store),
+            on_result=self.metrics.delivery_result,
         )
 
     async def aclose(self) -> None:
@@ -111,7 +114,15 @@ def build_services(
     # Signing (RSA, ~1 ms each) runs here, off the event loop.
     executor = ThreadPoolExecutor(os.cpu_count(), thread_name_prefix="fedipub-sign")
     http = SignedHttp(client, FormatMemory(), clock=clock, executor=executor)
-    fetcher = Fetcher(http, keys, urls, allow_private=settings.allow_private_addresses)
+    # Each app counts in a registry of its own (see fedipub/metrics.py).
+    metrics = Metrics()
+    fetcher = Fetcher(
+        http,
+        keys,
+        urls,
+        allow_private=settings.allow_private_addresses,
+        on_fetch=metrics.fetch_done,
+    )
     verifier = Verifier(
         KeyResolver(store, fetcher, clock=clock),
         clock=clock,
@@ -147,8 +158,9 @@ def build_services(
         actors=actors,
         outbox=outbox,
         notifier=notifier,
-        inbox=Inbox(context, HANDLERS),
+        inbox=Inbox(context, HANDLERS, on_outcome=metrics.inbox_outcome),
         executor=executor,
         clock=clock,
         crawler=RepliesCrawler(store, blog, fetcher, actors, clock=clock),
+        metrics=metrics,
     )

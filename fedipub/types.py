@@ -37,6 +37,16 @@ class ArticleSource:
 
 
 @dataclass(frozen=True)
+class MentionTarget:
+    """A fediverse account an article mentions, resolved through WebFinger."""
+
+    acct: str  # "user@host"
+    actor_id: str
+    profile_url: str
+    inbox: str
+
+
+@dataclass(frozen=True)
 class Article:
     """A published article as stored."""
 
@@ -53,6 +63,7 @@ class Article:
     published: datetime
     updated: datetime | None
     source_hash: str
+    mentions: tuple[MentionTarget, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -8,26 +8,35 @@ import socket
 import sys
 from pathlib import Path
 
+from fedipub.actors import resolve_mentions
 from fedipub.article_source import read_article_file
 from fedipub.blog import load_blog, urls_for
 from fedipub.commands.common import (
     AddCommand,
     data_dir,
     print_table,
+    run_with_services,
     run_with_store,
     settings_of,
 )
+from fedipub.commands.publishing_progress import deliver_with_progress
 from fedipub.config import SETTINGS_FILE, settings_from_mapping, settings_to_toml
 from fedipub.errors import ConfigError
 from fedipub.keys import KEY_FILES, generate_keyset, load_keyset, save_keyset
+from fedipub.logs import logging_config
+from fedipub.mentions import find_mentions
 from fedipub.publishing import (
     Outcome,
+    PublishResult,
+    SyncReport,
     publish_article,
     read_folder,
     sync_articles,
     unpublish_article,
     utcnow,
 )
+from fedipub.services import Services
+from fedipub.types import ArticleSource, MentionTarget
 
 
 def cmd_init(args: argparse.Namespace) -> int:
@@ -55,8 +64,14 @@ def cmd_init(args: argparse.Namespace) -> int:
         print(f"using the existing key pairs in {folder}", file=sys.stderr)
     else:
         save_keyset(generate_keyset(), folder)
-    run_with_store(settings, lambda store: store.ping())
-    (data / SETTINGS_FILE).write_text(settings_to_toml(settings), encoding="utf-8")
+    # The settings may hold SMTP credentials and the database holds the inbox's history:
+    # readable by the blog's own user only.
+    previous = os.umask(0o077)
+    try:
+        run_with_store(settings, lambda store: store.ping())
+        (data / SETTINGS_FILE).write_text(settings_to_toml(settings), encoding="utf-8")
+    finally:
+        os.umask(previous)
     print(f"created the blog {settings.handle} in {data}")
     print(urls_for(settings).actor)
     return 0
@@ -91,9 +106,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
         workers=args.workers,
         ssl_certfile=args.ssl_certfile,
         ssl_keyfile=args.ssl_keyfile,
+        # The app believes X-Forwarded-* from `trusted_proxies` itself (fedipub/app.py), the
+        # same under any ASGI server; uvicorn's own copy of that middleware would be a second.
         proxy_headers=False,
         server_header=False,
         log_level="info",
+        log_config=logging_config(settings.log_format),
     )
     return 0
 
@@ -101,13 +119,26 @@ def cmd_serve(args: argparse.Namespace) -> int:
 def cmd_publish(args: argparse.Namespace) -> int:
     settings = settings_of(args)
     source = read_article_file(Path(args.file))
-    blog = load_blog(settings)
-    urls = blog.urls
-    result = run_with_store(
-        settings, lambda store: publish_article(store, blog, source, now=utcnow())
-    )
+
+    async def act(svc: Services) -> PublishResult:
+        mentions, failed = await resolve_mentions(
+            svc.actors, svc.fetcher, find_mentions(source.body_markdown)
+        )
+        for acct in failed:
+            print(f"warning: cannot resolve @{acct}; left as text", file=sys.stderr)
+        result = await publish_article(svc.store, svc.blog, source, now=utcnow(), mentions=mentions)
+        if args.wait and result.activity is not None:
+            counts = await deliver_with_progress(svc, result.activity.id)
+            print(
+                f"{counts.delivered} delivered, {counts.retrying} retrying later, "
+                f"{counts.given_up} given up",
+                file=sys.stderr,
+            )
+        return result
+
+    result = run_with_services(settings, act)
     print(f"{result.outcome.value}: {result.article.title}")
-    print(urls.article(result.article.slug))
+    print(urls_for(settings).article(result.article.slug))
     return 0
 
 
@@ -128,9 +159,19 @@ def cmd_sync(args: argparse.Namespace) -> int:
     sources = read_folder(folder)
     blog = load_blog(settings)
     urls = blog.urls
-    report = run_with_store(
-        settings, lambda store: sync_articles(store, blog, sources, now=utcnow())
-    )
+
+    async def act(svc: Services) -> SyncReport:
+        async def resolve(source: ArticleSource) -> list[MentionTarget]:
+            found, failed = await resolve_mentions(
+                svc.actors, svc.fetcher, find_mentions(source.body_markdown)
+            )
+            for acct in failed:
+                print(f"warning: {source.slug}: cannot resolve @{acct}", file=sys.stderr)
+            return found
+
+        return await sync_articles(svc.store, svc.blog, sources, now=utcnow(), resolve=resolve)
+
+    report = run_with_services(settings, act)
     for label, slugs in (
         (Outcome.CREATED.value, report.created),
         (Outcome.UPDATED.value, report.updated),
@@ -190,6 +231,9 @@ def register(command: AddCommand) -> None:
 
     publish = command("publish", cmd_publish, "publish or update an article from a Markdown file")
     publish.add_argument("file")
+    publish.add_argument(
+        "--wait", action="store_true", help="deliver now and show progress until done"
+    )
     unpublish = command("unpublish", cmd_unpublish, "delete an article")
     unpublish.add_argument("slug")
     sync = command("sync", cmd_sync, "make the blog match a folder of Markdown files")

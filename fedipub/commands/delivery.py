@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
 import signal
 import sys
 from urllib.parse import urlsplit
@@ -13,13 +12,13 @@ from fedipub.blog import urls_for
 from fedipub.commands.common import AddCommand, print_table, run_with_store, settings_of
 from fedipub.config import Settings
 from fedipub.keys import load_keyset
+from fedipub.logs import configure_logging
 from fedipub.services import build_services
 from fedipub.store import open_store
 from fedipub.store.deliveries import Counts, HostProgress
 
 RECENT = 20
 SHOWN_ERROR = 80
-LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 
 async def _work(settings: Settings, args: argparse.Namespace) -> None:
@@ -43,7 +42,7 @@ async def _work(settings: Settings, args: argparse.Namespace) -> None:
 def cmd_worker(args: argparse.Namespace) -> int:
     settings = settings_of(args)
     load_keyset(settings.key_folder)  # refuse to start with missing or world-readable keys
-    logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
+    configure_logging(settings.log_format)
     asyncio.run(_work(settings, args))
     return 0
 

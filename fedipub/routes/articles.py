@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
 from fedipub.activities import build_collection, build_collection_page, build_note, build_tombstone
+from fedipub.caching import last_modified
 from fedipub.feeds import build_atom, build_rss
-from fedipub.interactions import COLLECTIONS, load_interactions
+from fedipub.interactions import COLLECTIONS, Interactions, load_interactions
 from fedipub.routes.common import (
     as2_response,
     html_response,
@@ -19,16 +22,29 @@ from fedipub.routes.common import (
     wants_as2,
 )
 from fedipub.threads import SortOrder
+from fedipub.types import Article
 from fedipub.vocab import CONTEXT
 
 FEED_SIZE = 20
+
+
+def _article_dates(article: Article) -> list[datetime | None]:
+    return [article.published, article.updated]
+
+
+def _interaction_dates(interactions: Interactions) -> list[datetime | None]:
+    return [
+        *(c.updated or c.published for c in interactions.comments),
+        *(r.created for r in interactions.reactions),
+    ]
 
 
 async def home(request: Request) -> Response:
     svc = services(request)
     page = await svc.store.articles.page(page_number(request) or 1, svc.settings.page_size)
     followers = await svc.store.followers.count()
-    return html_response(renderer(request).home(page, follower_count=followers))
+    response = html_response(renderer(request).home(page, follower_count=followers))
+    return last_modified(response, [d for a in page.items for d in _article_dates(a)])
 
 
 async def article(request: Request) -> Response:
@@ -43,10 +59,13 @@ async def article(request: Request) -> Response:
             return as2_response(build_tombstone(svc.settings, svc.urls, tombstone), status=410)
         return html_response(renderer(request).gone(tombstone), status=410)
     interactions = await load_interactions(svc.store, found)
+    dates = [*_article_dates(found), *_interaction_dates(interactions)]
     if wants_as2(request):
         counts = interactions.counts()
-        return as2_response(build_note(svc.settings, svc.urls, found, **counts))
-    return html_response(
+        return last_modified(
+            as2_response(build_note(svc.settings, svc.urls, found, **counts)), dates
+        )
+    response = html_response(
         renderer(request).article(
             found,
             comments=interactions.comments,
@@ -55,6 +74,7 @@ async def article(request: Request) -> Response:
             page=page_number(request) or 1,
         )
     )
+    return last_modified(response, dates)
 
 
 async def article_collection(request: Request) -> Response:
@@ -106,7 +126,8 @@ async def tag(request: Request) -> Response:
     )
     if page.total == 0:
         return not_found(request, f"No articles tagged #{name}")
-    return html_response(renderer(request).tag(name, page))
+    response = html_response(renderer(request).tag(name, page))
+    return last_modified(response, [d for a in page.items for d in _article_dates(a)])
 
 
 async def atom(request: Request) -> Response:

@@ -16,6 +16,9 @@ MAX_PAGE = 100_000
 # A shared cache must never hand JSON to a browser or HTML to a server: every URL that can
 # answer in both says so.
 NEGOTIATED = {"Vary": "Accept"}
+# Cacheable, but revalidated on every use: a hidden comment or an edit shows at once, and a
+# repeated view costs a 304 (the ETag is added by fedipub/caching.py).
+REVALIDATE = "public, no-cache"
 
 
 def services(request: Request) -> Services:
@@ -35,7 +38,7 @@ def wants_as2(request: Request) -> bool:
 def as2_response(
     document: dict[str, Any], *, status: int = 200, negotiated: bool = True
 ) -> Response:
-    headers = {"Cache-Control": "public, max-age=60"}
+    headers = {"Cache-Control": REVALIDATE}
     if negotiated:
         headers.update(NEGOTIATED)
     return Response(
@@ -44,7 +47,7 @@ def as2_response(
 
 
 def html_response(text: str, *, status: int = 200) -> HTMLResponse:
-    headers = {"Cache-Control": "public, max-age=60", **NEGOTIATED}
+    headers = {"Cache-Control": REVALIDATE, **NEGOTIATED}
     return HTMLResponse(text, status_code=status, headers=headers)
 
 

@@ -1,10 +1,13 @@
-// Progressive enhancement for the article page: everything it touches works without it.
+// Progressive enhancement for the public pages: everything it touches works without it.
 // Served from /static (the Content-Security-Policy allows no inline script) and loaded with
 // `defer`, so the document is parsed when it runs.
 //  1. Relative times ("3 hours ago") are written by the server when the page is made; a cached
 //     page or a tab left open would show them ageing, so they are recounted every minute.
-//  2. A "Copy" button beside the article's address and the blog's handle, the two things a
-//     reader pastes into their instance's search.
+//  2. A "Copy" button beside each `code[data-copy]`: the article's address and the blog's
+//     handle, the things a reader pastes into their instance's search.
+//  3. The instance a reader typed into a "your instance or handle" form is remembered in this
+//     browser (localStorage, never sent anywhere but with the form), so the next reply or
+//     follow is one click.
 "use strict";
 
 (() => {
@@ -47,7 +50,7 @@
     status.className = "visually-hidden";
     status.setAttribute("role", "status");
     document.body.append(status);
-    for (const code of document.querySelectorAll(".reply-howto code")) {
+    for (const code of document.querySelectorAll("code[data-copy]")) {
       const button = document.createElement("button");
       button.type = "button";
       button.className = "copy-button";
@@ -64,7 +67,31 @@
     }
   };
 
+  const INSTANCE_KEY = "fedipub:instance";
+
+  const rememberInstance = () => {
+    let saved = null;
+    try {
+      saved = window.localStorage.getItem(INSTANCE_KEY);
+    } catch {
+      return; // storage disabled: the forms still work, they just start empty
+    }
+    for (const input of document.querySelectorAll("form.remote input[name=instance]")) {
+      if (saved && !input.value) {
+        input.value = saved;
+      }
+      input.form.addEventListener("submit", () => {
+        try {
+          window.localStorage.setItem(INSTANCE_KEY, input.value.trim());
+        } catch {
+          // Full or disabled: nothing to remember then.
+        }
+      });
+    }
+  };
+
   refreshTimes();
   setInterval(refreshTimes, 60 * 1000);
   addCopyButtons();
+  rememberInstance();
 })();

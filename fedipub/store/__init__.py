@@ -13,6 +13,7 @@ from pathlib import Path
 import aiosqlite
 
 from fedipub.store.activities import Activities
+from fedipub.store.admin import Admin
 from fedipub.store.articles import Articles
 from fedipub.store.comments import Comments
 from fedipub.store.connection import Database, open_database
@@ -20,6 +21,7 @@ from fedipub.store.deliveries import Deliveries
 from fedipub.store.followers import Followers
 from fedipub.store.inbox_log import InboxLog
 from fedipub.store.moderation import Moderation
+from fedipub.store.ops import Ops
 from fedipub.store.reactions import Reactions
 from fedipub.store.remote import RemoteActors, RemoteKeys
 
@@ -41,6 +43,8 @@ class Store:
         self.reactions = Reactions(db)
         self.inbox_log = InboxLog(db)
         self.moderation = Moderation(db)
+        self.ops = Ops(db)
+        self.admin = Admin(db)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Transaction]:

@@ -11,7 +11,7 @@ import aiosqlite
 from fedipub.errors import ConflictError, NotFoundError
 from fedipub.store.codec import from_db_time, from_json, optional_time, to_db_time, to_json
 from fedipub.store.connection import Database
-from fedipub.types import Article, ArticleSource, Image, Page, Tombstone
+from fedipub.types import Article, ArticleSource, Image, MentionTarget, Page, Tombstone
 
 
 def _image_to_dict(image: Image) -> dict[str, Any]:
@@ -26,6 +26,8 @@ def _image_to_dict(image: Image) -> dict[str, Any]:
 
 def _row_to_article(row: sqlite3.Row) -> Article:
     images = from_json(row["images"])
+    mentions = from_json(row["mentions"])
+    assert isinstance(mentions, list)
     tags = from_json(row["tags"])
     assert isinstance(images, list)
     assert isinstance(tags, list)
@@ -43,10 +45,16 @@ def _row_to_article(row: sqlite3.Row) -> Article:
         published=from_db_time(row["published"]),
         updated=optional_time(row["updated"]),
         source_hash=row["source_hash"],
+        mentions=tuple(MentionTarget(**item) for item in mentions),
     )
 
 
-def _columns(source: ArticleSource, body_html: str, source_hash: str) -> tuple[Any, ...]:
+def _columns(
+    source: ArticleSource,
+    body_html: str,
+    source_hash: str,
+    mentions: tuple[MentionTarget, ...],
+) -> tuple[Any, ...]:
     return (
         source.title,
         source.body_markdown,
@@ -57,6 +65,7 @@ def _columns(source: ArticleSource, body_html: str, source_hash: str) -> tuple[A
         source.content_warning,
         to_json([_image_to_dict(i) for i in source.images]),
         source_hash,
+        to_json([m.__dict__ for m in mentions]),
     )
 
 
@@ -80,13 +89,18 @@ class Articles:
         body_html: str,
         source_hash: str,
         published: datetime,
+        mentions: tuple[MentionTarget, ...] = (),
     ) -> int:
         try:
             cursor = await tx.execute(
                 "INSERT INTO articles (title, body_markdown, body_html, summary, tags, language,"
-                " content_warning, images, source_hash, slug, published)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (*_columns(source, body_html, source_hash), source.slug, to_db_time(published)),
+                " content_warning, images, source_hash, mentions, slug, published)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    *_columns(source, body_html, source_hash, mentions),
+                    source.slug,
+                    to_db_time(published),
+                ),
             )
         except sqlite3.IntegrityError:
             raise ConflictError(f"an article with slug {source.slug!r} exists") from None
@@ -105,12 +119,17 @@ class Articles:
         body_html: str,
         source_hash: str,
         updated: datetime,
+        mentions: tuple[MentionTarget, ...] = (),
     ) -> None:
         await tx.execute(
             "UPDATE articles SET title = ?, body_markdown = ?, body_html = ?, summary = ?,"
             " tags = ?, language = ?, content_warning = ?, images = ?, source_hash = ?,"
-            " updated = ? WHERE id = ?",
-            (*_columns(source, body_html, source_hash), to_db_time(updated), article_id),
+            " mentions = ?, updated = ? WHERE id = ?",
+            (
+                *_columns(source, body_html, source_hash, mentions),
+                to_db_time(updated),
+                article_id,
+            ),
         )
         await _write_tags(tx, article_id, source.tags)
 

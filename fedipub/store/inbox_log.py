@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from datetime import datetime
 
-import aiosqlite
-
 from fedipub.store.codec import from_db_time, to_db_time
 from fedipub.store.connection import Database
 from fedipub.types import InboxLogEntry, InboxOutcome
@@ -15,13 +13,15 @@ class InboxLog:
     def __init__(self, db: Database) -> None:
         self._db = db
 
-    async def mark_seen(self, tx: aiosqlite.Connection, activity_id: str, when: datetime) -> bool:
-        """Record an activity id; False when it was seen before (a redelivery)."""
-        cursor = await tx.execute(
-            "INSERT OR IGNORE INTO seen_activities (id, received) VALUES (?, ?)",
-            (activity_id, to_db_time(when)),
+    async def mark_seen(self, activity_id: str, when: datetime) -> None:
+        """Record an activity id (a redelivery changes nothing); committed on return, in a
+        group commit with the other inbox requests of the moment."""
+        await self._db.append(
+            (
+                "INSERT OR IGNORE INTO seen_activities (id, received) VALUES (?, ?)",
+                (activity_id, to_db_time(when)),
+            )
         )
-        return cursor.rowcount > 0
 
     async def seen(self, activity_id: str) -> bool:
         found = await self._db.fetch_value(
@@ -30,8 +30,9 @@ class InboxLog:
         return found is not None
 
     async def record(self, entry: InboxLogEntry) -> None:
-        async with self._db.transaction() as tx:
-            await tx.execute(
+        """Committed on return, in a group commit with the other inbox requests of the moment."""
+        await self._db.append(
+            (
                 "INSERT INTO inbox_log (received, activity_id, activity_type, actor, outcome,"
                 " reason) VALUES (?, ?, ?, ?, ?, ?)",
                 (
@@ -43,6 +44,7 @@ class InboxLog:
                     entry.reason[:500],
                 ),
             )
+        )
 
     async def recent(self, limit: int = 100, *, search: str | None = None) -> list[InboxLogEntry]:
         if search:

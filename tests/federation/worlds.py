@@ -71,6 +71,20 @@ class World:
             self.users[name] = RemoteUser(self.peer.add_actor(name, key), key)
         return self.users[name]
 
+    def serve_webfinger(self, user: RemoteUser) -> str:
+        """Answer WebFinger for `user` on the peer; returns its handle `name@host`."""
+        host = self.peer.base.removeprefix("http://")
+        handle = f"{user.actor['preferredUsername']}@{host}"
+        self.peer.put(
+            f"/.well-known/webfinger?resource=acct:{handle}",
+            {
+                "subject": f"acct:{handle}",
+                "links": [{"rel": "self", "type": AS2, "href": user.id}],
+            },
+            content_type="application/jrd+json",
+        )
+        return handle
+
     def article_url(self, slug: str = "hello-world") -> str:
         return f"{self.blog.base_url}/posts/{slug}"
 

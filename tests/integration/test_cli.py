@@ -33,6 +33,8 @@ def test_init_creates_settings_database_and_private_keys(
     assert (data / "fedipub.sqlite3").exists()
     for name in KEY_FILES:
         assert stat.S_IMODE((data / "keys" / name).stat().st_mode) == 0o600
+    for private in ("fedipub.toml", "fedipub.sqlite3"):
+        assert stat.S_IMODE((data / private).stat().st_mode) == 0o600
 
 
 def test_init_refuses_to_overwrite_a_blog(

@@ -1,0 +1,113 @@
+"""Many inboxes on loopback for the fan-out: every (address, port) pair given is a listener, so
+with 20 addresses of 127.0.0.0/8 (all loopback) and 50 ports there are 1,000 distinct hosts.
+
+Each POST is answered 202 at once and counted by its Host header and path; a POST without a
+Signature and a Digest is counted as unsigned. `GET /counts` on any listener answers the
+counts as JSON: `{"received": {"HOST PATH": n}, "unsigned": n}`.
+
+    python -m bench.receivers --addresses 20 --ports 41000,41001,…
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+from collections import Counter
+from typing import cast
+
+import orjson
+import uvloop
+
+_ACCEPTED = b"HTTP/1.1 202 Accepted\r\ncontent-length: 0\r\n\r\n"
+
+
+def addresses(count: int) -> list[str]:
+    """127.0.0.1, 127.0.0.2, …: loopback addresses, one per simulated server name."""
+    return [f"127.0.0.{n}" for n in range(1, count + 1)]
+
+
+class Tally:
+    def __init__(self) -> None:
+        self.received: Counter[str] = Counter()
+        self.unsigned = 0
+
+    def answer(self) -> bytes:
+        body = orjson.dumps({"received": self.received, "unsigned": self.unsigned})
+        head = f"HTTP/1.1 200 OK\r\ncontent-length: {len(body)}\r\n"
+        return head.encode("ascii") + b"content-type: application/json\r\n\r\n" + body
+
+
+class _Inbox(asyncio.Protocol):
+    def __init__(self, tally: Tally) -> None:
+        self._tally = tally
+        self._buffer = b""
+        self._head: bytes | None = None
+        self._body_left = 0
+        self._transport: asyncio.Transport | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        # uvloop's transports implement asyncio.Transport without subclassing it.
+        self._transport = cast(asyncio.Transport, transport)
+
+    def data_received(self, data: bytes) -> None:
+        self._buffer += data
+        while True:
+            if self._head is None:
+                end = self._buffer.find(b"\r\n\r\n")
+                if end < 0:
+                    return
+                self._head, self._buffer = self._buffer[:end], self._buffer[end + 4 :]
+                self._body_left = self._content_length(self._head)
+            if len(self._buffer) < self._body_left:
+                return
+            self._buffer = self._buffer[self._body_left :]
+            self._respond(self._head)
+            self._head = None
+
+    @staticmethod
+    def _content_length(head: bytes) -> int:
+        lowered = head.lower()
+        found = lowered.find(b"\r\ncontent-length:")
+        if found < 0:
+            return 0
+        return int(lowered[found + 17 :].split(b"\r\n", 1)[0])
+
+    def _respond(self, head: bytes) -> None:
+        assert self._transport is not None
+        request_line, *lines = head.decode("latin-1").split("\r\n")
+        method, path, _ = request_line.split(" ", 2)
+        headers = {}
+        for line in lines:
+            name, _, value = line.partition(":")
+            headers[name.strip().lower()] = value.strip()
+        if method == "GET" and path == "/counts":
+            self._transport.write(self._tally.answer())
+            return
+        self._tally.received[f"{headers.get('host', '')} {path}"] += 1
+        if "signature" not in headers or "digest" not in headers:
+            self._tally.unsigned += 1
+        self._transport.write(_ACCEPTED)
+
+
+async def serve(hosts: list[str], ports: list[int]) -> None:
+    loop = asyncio.get_running_loop()
+    tally = Tally()
+    servers = [
+        await loop.create_server(lambda: _Inbox(tally), host, port, backlog=1024)
+        for host in hosts
+        for port in ports
+    ]
+    await asyncio.gather(*(server.serve_forever() for server in servers))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench.receivers")
+    parser.add_argument("--addresses", type=int, required=True)
+    parser.add_argument("--ports", required=True, help="comma-separated")
+    args = parser.parse_args()
+    ports = [int(port) for port in args.ports.split(",")]
+    uvloop.run(serve(addresses(args.addresses), ports))
+
+
+if __name__ == "__main__":
+    main()
