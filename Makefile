@@ -6,7 +6,7 @@ DATA ?= data
 DOMAIN ?= 127.0.0.1:8000
 PORT ?= 8000
 
-.PHONY: run test lint typecheck unit install bench clean
+.PHONY: run test lint typecheck unit install system-packages bench clean
 
 $(BIN)/fedipub: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -35,7 +35,12 @@ typecheck: install
 unit: install
 	$(BIN)/pytest -q
 
-test: lint typecheck unit
+# Debian packages some tests use (Chromium, nginx…): installed when root on Debian, else the
+# tests that need them skip and say why.
+system-packages:
+	bash .ci/install-system-packages
+
+test: system-packages lint typecheck unit
 
 bench: install
 	$(BIN)/python -m bench

@@ -4,13 +4,17 @@ nothing it should not."""
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import orjson
 import pytest
+from cryptography.hazmat.primitives.asymmetric import rsa
 
 from fedipub.cli import main
-from tests.federation.worlds import World
+from fedipub.keys import KeySet
+from tests.federation.worlds import World, running_world
 from tests.peers import signed_headers
 
 
@@ -144,3 +148,18 @@ def test_the_inbox_log_says_why(world: World, capsys: pytest.CaptureFixture[str]
     assert "not a reply to this blog" in out
     assert "rejected" in out
     assert "not signed" in out
+
+
+@pytest.fixture
+def limited(tmp_path: Path, keyset: KeySet, peer_key: rsa.RSAPrivateKey) -> Iterator[World]:
+    with running_world(tmp_path, keyset, peer_key, inbox_rate=1, inbox_burst=2) as built:
+        yield built
+
+
+def test_one_host_sending_too_much_is_told_to_wait(limited: World) -> None:
+    world = limited
+    for _ in range(2):
+        assert world.send(world.wrap("Like", world.alice, world.article_url())).status_code == 202
+    response = world.send(world.wrap("Like", world.alice, world.article_url()))
+    assert response.status_code == 429
+    assert int(response.headers["retry-after"]) >= 1
