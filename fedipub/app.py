@@ -20,7 +20,7 @@ from fedipub.caching import ConditionalGetMiddleware
 from fedipub.config import Settings, load_settings
 from fedipub.errors import ConfigError, ProtocolError
 from fedipub.keys import load_keyset
-from fedipub.middleware import SecurityHeadersMiddleware
+from fedipub.middleware import SECURITY_HEADERS, HeadersMiddleware
 from fedipub.render import Renderer
 from fedipub.routes import actor, admin, articles, health, inbox, interaction, wellknown
 from fedipub.routes.errors import protocol_error
@@ -103,7 +103,7 @@ def create_app(settings: Settings) -> Starlette:
             # Outermost: everything inside sees the client and scheme the proxy was told, but
             # only from `trusted_proxies`; anyone else could claim any address.
             Middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies),
-            Middleware(SecurityHeadersMiddleware),
+            Middleware(HeadersMiddleware, headers=SECURITY_HEADERS),
             Middleware(SecureModeMiddleware),
             # Innermost: it hashes the body the routes produced, and a 304 still gets the
             # security headers from outside.

@@ -17,7 +17,7 @@ behind a page. The middleware answers conditional requests as RFC 9110 §13.2.2 
 304 safe; clients that only send dates may see such a change late.
 
 The 304 keeps the headers RFC 9110 §15.4.5 asks for (ETag, Last-Modified, Cache-Control, Vary,
-…); the security headers are added around it by SecurityHeadersMiddleware, as on any response.
+…); the security headers are added around it by the security HeadersMiddleware, as on any response.
 """
 
 from __future__ import annotations
@@ -122,7 +122,7 @@ def _is_fresh(request_headers: list[tuple[bytes, bytes]], etag: str, start: Mess
 
 
 class ConditionalGetMiddleware:
-    """Pure ASGI, like SecurityHeadersMiddleware: only the responses it tags are buffered."""
+    """Pure ASGI, like the security HeadersMiddleware: only the responses it tags are buffered."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app

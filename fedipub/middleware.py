@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 # No inline script or style anywhere: the pages work without JavaScript, and what little they
@@ -11,18 +13,25 @@ CONTENT_SECURITY_POLICY = (
     "font-src 'self'; connect-src 'self'; form-action 'self' https:; base-uri 'none'; "
     "frame-ancestors 'none'"
 )
-_SECURITY_HEADERS = [
+SECURITY_HEADERS = [
     (b"x-content-type-options", b"nosniff"),
     (b"referrer-policy", b"strict-origin-when-cross-origin"),
     (b"content-security-policy", CONTENT_SECURITY_POLICY.encode("ascii")),
 ]
 
 
-class SecurityHeadersMiddleware:
-    """Pure ASGI (no BaseHTTPMiddleware): it adds headers without buffering bodies."""
+class HeadersMiddleware:
+    """Adds `headers` to every HTTP response: to what the route set (`override=False`), or in
+    place of any the route set with the same names (`override=True`). Pure ASGI (no
+    BaseHTTPMiddleware): it adds headers without buffering bodies."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(
+        self, app: ASGIApp, headers: Sequence[tuple[bytes, bytes]], *, override: bool = False
+    ) -> None:
         self.app = app
+        self._headers = list(headers)
+        self._names = {name for name, _ in self._headers}
+        self._override = override
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -31,9 +40,14 @@ class SecurityHeadersMiddleware:
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                present = {name.lower() for name, _ in message.get("headers", [])}
-                extra = [(k, v) for k, v in _SECURITY_HEADERS if k not in present]
-                message["headers"] = [*message.get("headers", []), *extra]
+                present = list(message.get("headers", []))
+                if self._override:
+                    kept = [(k, v) for k, v in present if k.lower() not in self._names]
+                    message["headers"] = [*kept, *self._headers]
+                else:
+                    names = {k.lower() for k, _ in present}
+                    extra = [(k, v) for k, v in self._headers if k not in names]
+                    message["headers"] = [*present, *extra]
             await send(message)
 
         await self.app(scope, receive, send_with_headers)

@@ -18,11 +18,10 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from fedipub.app import create_app
 from fedipub.cli import main
 from fedipub.config import Settings
-from fedipub.keys import KeySet, load_keyset
-from fedipub.services import build_services
+from fedipub.keys import KeySet
 from fedipub.store import Store, open_store
 from fedipub.store.deliveries import ActivityProgress
-from tests.blogs import make_blog
+from tests.blogs import drain_deliveries, make_blog
 from tests.federation.worlds import World, running_world
 from tests.servers import free_port, serve
 
@@ -73,21 +72,7 @@ def run_store(blog: Settings, work: Callable[[Store], Awaitable[T]]) -> T:
 
 def deliver(blog: Settings) -> int:
     """Drain the delivery queue once: the blog's own worker is off in these tests."""
-
-    async def drain() -> int:
-        store = await open_store(blog.database_path)
-        services = build_services(blog, store, load_keyset(blog.key_folder))
-        try:
-            worker = services.delivery_worker()
-            total = 0
-            while attempted := await worker.run_once():
-                total += attempted
-            return total
-        finally:
-            await services.aclose()
-            await store.close()
-
-    return asyncio.run(drain())
+    return drain_deliveries(blog)
 
 
 def queued(blog: Settings, kind: str) -> list[ActivityProgress]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 from fedipub.cli import main
@@ -12,7 +13,9 @@ from fedipub.config import (
     settings_from_mapping,
     settings_to_toml,
 )
-from fedipub.keys import KeySet, save_keyset
+from fedipub.keys import KeySet, load_keyset, save_keyset
+from fedipub.services import build_services
+from fedipub.store import open_store
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -61,3 +64,23 @@ def write_article(folder: Path, name: str, text: str) -> Path:
 
 def publish(blog: Settings, path: Path) -> None:
     assert main(["publish", "--data", str(blog.data_dir), str(path)]) == 0
+
+
+def drain_deliveries(blog: Settings) -> int:
+    """Deliver everything queued now, from this process (the blog's own worker is off in
+    tests); returns how many deliveries were attempted."""
+
+    async def drain() -> int:
+        store = await open_store(blog.database_path)
+        services = build_services(blog, store, load_keyset(blog.key_folder))
+        try:
+            worker = services.delivery_worker()
+            total = 0
+            while attempted := await worker.run_once():
+                total += attempted
+            return total
+        finally:
+            await services.aclose()
+            await store.close()
+
+    return asyncio.run(drain())

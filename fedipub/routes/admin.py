@@ -1,6 +1,6 @@
 """The admin web at /admin: logging in and out, and the routes of every admin page.
 
-Everything is mounted under /admin behind `AdminHeadersMiddleware` (no-store, no framing).
+Everything is mounted under /admin behind `ADMIN_HEADERS` (no-store, no framing).
 Pages need a session (`admin_guard.page`); POSTs also need the session's CSRF token and a
 same-site Origin (`admin_guard.action`). The login form is the one POST without a session:
 it is rate limited per client instead (`auth.AdminAuth.login`).
@@ -14,13 +14,14 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Mount, Route
 
 from fedipub.auth import LoginOutcome, Session, client_key
+from fedipub.middleware import HeadersMiddleware
 from fedipub.routes import admin_activity, admin_moderation, admin_writing
 from fedipub.routes.admin_guard import (
+    ADMIN_HEADERS,
     ADMIN_PATH,
     HOME_PATH,
     LOGIN_PATH,
     SESSION_COOKIE,
-    AdminHeadersMiddleware,
     Form,
     action,
     admin_auth,
@@ -147,6 +148,6 @@ routes = [
             Route("/articles/delete", admin_writing.delete_article, methods=["POST"]),
             Route("/{path:path}", unknown, methods=["GET", "HEAD", "POST", "PUT", "DELETE"]),
         ],
-        middleware=[Middleware(AdminHeadersMiddleware)],
+        middleware=[Middleware(HeadersMiddleware, headers=ADMIN_HEADERS, override=True)],
     )
 ]

@@ -10,7 +10,6 @@ from urllib.parse import parse_qsl, urlencode
 
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from fedipub.auth import AdminAuth, Session, csrf_matches, same_origin
 from fedipub.errors import MalformedError, TooLargeError
@@ -31,38 +30,14 @@ Endpoint = Callable[[Request], Awaitable[Response]]
 PageHandler = Callable[[Request, Session], Awaitable[Response]]
 ActionHandler = Callable[[Request, Session, Form], Awaitable[Response]]
 
-_ADMIN_HEADERS = {
+ADMIN_HEADERS = [
     # Admin pages hold what the public must not see: no cache keeps a copy.
-    b"cache-control": b"no-store",
-    b"x-frame-options": b"DENY",
+    (b"cache-control", b"no-store"),
+    (b"x-frame-options", b"DENY"),
     # Links out (a commenter's profile) do not carry admin URLs along, while the admin's own
     # POSTs keep their Origin, which browsers send as "null" under `no-referrer`.
-    b"referrer-policy": b"same-origin",
-}
-
-
-class AdminHeadersMiddleware:
-    """Sets the headers above on every response under /admin, replacing what a route set."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-
-        async def send_with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                kept = [
-                    (name, value)
-                    for name, value in message.get("headers", [])
-                    if name.lower() not in _ADMIN_HEADERS
-                ]
-                message["headers"] = [*kept, *_ADMIN_HEADERS.items()]
-            await send(message)
-
-        await self.app(scope, receive, send_with_headers)
+    (b"referrer-policy", b"same-origin"),
+]
 
 
 def admin_auth(request: Request) -> AdminAuth:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import itertools
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -16,11 +15,9 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from fedipub.app import create_app
 from fedipub.config import Settings
-from fedipub.keys import KeySet, load_keyset
-from fedipub.services import build_services
-from fedipub.store import open_store
+from fedipub.keys import KeySet
 from fedipub.vocab import AS_PUBLIC
-from tests.blogs import ARTICLE, make_blog, publish, write_article
+from tests.blogs import ARTICLE, drain_deliveries, make_blog, publish, write_article
 from tests.peers import Peer, post_signed, running_peer
 from tests.servers import free_port, serve
 
@@ -142,21 +139,7 @@ class World:
 
     def deliver(self) -> int:
         """Drain the delivery queue now (the blog's own worker is off in tests)."""
-
-        async def drain() -> int:
-            store = await open_store(self.blog.database_path)
-            services = build_services(self.blog, store, load_keyset(self.blog.key_folder))
-            try:
-                worker = services.delivery_worker()
-                total = 0
-                while attempted := await worker.run_once():
-                    total += attempted
-                return total
-            finally:
-                await services.aclose()
-                await store.close()
-
-        return asyncio.run(drain())
+        return drain_deliveries(self.blog)
 
     def received(self, kind: str) -> list[dict[str, Any]]:
         """The activities of type `kind` the peer received, parsed."""
