@@ -3,6 +3,7 @@ bar until every inbox has it, or is retrying later, or was given up."""
 
 from __future__ import annotations
 
+from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
 from fedipub.services import Services
@@ -19,7 +20,8 @@ async def deliver_with_progress(services: Services, activity_id: str) -> Counts:
         MofNCompleteColumn(),
         TextColumn("{task.description}"),
     )
-    with Progress(*columns, transient=False) as progress:
+    # On stderr: stdout's last line is the article's URL, for scripts.
+    with Progress(*columns, console=Console(stderr=True), transient=False) as progress:
         task = progress.add_task("", total=counts.total)
         while True:
             attempted = await worker.run_once()
