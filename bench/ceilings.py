@@ -1,6 +1,7 @@
 """The bare servers fedipub is measured against, each run as `python -m bench.ceilings KIND
 --port PORT …` in a process of its own, on the same uvicorn (uvloop, httptools, one worker)
-that `fedipub serve` uses:
+that `fedipub serve` uses, but bare: no middleware and no access log (`fedipub serve` logs
+every request at INFO, as it is deployed, and that is part of what is measured):
 
 - `sink`: answers every request at once without reading it (asyncio protocol, no HTTP
   framework): the load generator's own ceiling.

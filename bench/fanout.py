@@ -9,7 +9,9 @@ signatures one core makes per second: every delivery costs one.
 
 Twice: 1,000 followers on 100 hosts, then 10,000 followers on 1,000 hosts. Every host must
 receive exactly one request (at its shared inbox), and memory must not grow with the
-followers.
+followers. Then, for what bounds the figure, the 10,000 again with the worker signing on the
+event loop rather than in its thread pool, and the same 1,000 POSTs sent by a bare httpx
+client with nothing of fedipub around it (the HTTP client's own ceiling).
 
     python -m bench.fanout [--followers 10000] [--hosts 1000]
 """
@@ -17,6 +19,7 @@ followers.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import os
 import resource
@@ -24,11 +27,13 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import httpx
 import orjson
 import uvloop
 from cryptography.hazmat.primitives import hashes
@@ -36,13 +41,15 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 from bench.blogs import create_blog
 from bench.load import build_request, fetch
-from bench.processes import REPOSITORY, free_port, python, rss_mb, running
+from bench.processes import REPOSITORY, START_TIMEOUT, Child, free_port, python, rss_mb, running
 from bench.receivers import addresses
 from bench.results import Row, print_rows
 from fedipub.config import load_settings
+from fedipub.delivery import DeliveryWorker
 from fedipub.keys import load_keyset
 from fedipub.publishing import publish_article
 from fedipub.services import build_services
+from fedipub.signed_http import FormatMemory, SignedHttp
 from fedipub.store import open_store
 from fedipub.types import ArticleSource, Follower, FollowState
 
@@ -51,6 +58,7 @@ MEMORY_GROWTH = 1.2  # peak RSS at 10× the followers, at most this many times t
 ADDRESSES = 20
 SIGN_SECONDS = 1.0
 MAX_SECONDS = 300.0
+CONCURRENCY = 64  # fedipub's default delivery_concurrency
 
 
 # --- the delivering process ----------------------------------------------------------------
@@ -74,7 +82,9 @@ def sign_rate(seconds: float = SIGN_SECONDS) -> float:
     return count / elapsed
 
 
-async def _deliver(data: Path, inboxes: list[str], followers: int) -> dict[str, Any]:
+async def _deliver(
+    data: Path, inboxes: list[str], followers: int, *, sign_inline: bool
+) -> dict[str, Any]:
     settings = load_settings(data, {"FEDIPUB_ALLOW_PRIVATE_ADDRESSES": "1"})
     store = await open_store(settings.database_path)
     services = build_services(settings, store, load_keyset(settings.key_folder))
@@ -103,6 +113,15 @@ async def _deliver(data: Path, inboxes: list[str], followers: int) -> dict[str, 
         queued = time.perf_counter()
         cpu_before = time.process_time()
         worker = services.delivery_worker()
+        if sign_inline:  # the worker `fedipub serve` runs, but signing on the event loop
+            worker = DeliveryWorker(
+                store,
+                SignedHttp(services.client, FormatMemory()),
+                services.blog,
+                clock=time.time,
+                concurrency=settings.delivery_concurrency,
+                per_host=settings.delivery_per_host,
+            )
         deadline = queued + MAX_SECONDS
         attempted = 0
         while (more := await worker.run_once()) and time.perf_counter() < deadline:
@@ -133,9 +152,40 @@ def rss_mb_self() -> float:
     return rss_mb(os.getpid())
 
 
-def deliver_main(args: argparse.Namespace) -> None:
+async def _post_with_httpx(inboxes: list[str], concurrency: int) -> dict[str, Any]:
+    """The HTTP client's own ceiling: the same POSTs (same size, same fresh connections to
+    every host, same concurrency), unsigned, through one bare httpx client, nothing else."""
+    body = orjson.dumps({"type": "Create", "content": "An article for *everyone*. " * 30})
+    slots = asyncio.Semaphore(concurrency)
+    statuses: Counter[int] = Counter()
+    async with httpx.AsyncClient(trust_env=False) as client:
+
+        async def post(url: str) -> None:
+            async with slots:
+                response = await client.post(
+                    url, content=body, headers={"content-type": "application/activity+json"}
+                )
+                statuses[response.status_code] += 1
+
+        started = time.perf_counter()
+        cpu_before = time.process_time()
+        await asyncio.gather(*(post(inbox) for inbox in inboxes))
+        elapsed = time.perf_counter() - started
+    return {
+        "posted": statuses[202],
+        "seconds": elapsed,
+        "cpu_seconds": time.process_time() - cpu_before,
+    }
+
+
+def child_main(args: argparse.Namespace) -> None:
     inboxes = json.loads(Path(args.inboxes).read_text(encoding="utf-8"))
-    report = uvloop.run(_deliver(Path(args.data), inboxes, args.followers))
+    if args.mode == "httpx":
+        report = uvloop.run(_post_with_httpx(inboxes, CONCURRENCY))
+    else:
+        report = uvloop.run(
+            _deliver(Path(args.data), inboxes, args.followers, sign_inline=args.sign_inline)
+        )
     print(json.dumps(report))
 
 
@@ -169,25 +219,38 @@ def _progress(message: str) -> None:
     print(f"[fanout] {message}", file=sys.stderr, flush=True)
 
 
-def fan_out(followers: int, hosts: int) -> Fanout:
-    ports_needed = max(1, -(-hosts // ADDRESSES))
-    ports = [free_port() for _ in range(ports_needed)]
+def _wait_for(path: Path, receivers: Child) -> list[int]:
+    deadline = time.monotonic() + START_TIMEOUT
+    while not path.exists():
+        if receivers.process.poll() is not None or time.monotonic() > deadline:
+            raise RuntimeError(f"the receivers did not start:\n{receivers.log_tail()}")
+        time.sleep(0.05)
+    ports: list[int] = json.loads(path.read_text(encoding="utf-8"))
+    return ports
+
+
+def fan_out(followers: int, hosts: int, *, variant: str = "") -> Fanout:
+    """`variant`: "" (as `fedipub serve` delivers), "sign-inline" (signing on the event loop
+    instead of the thread pool) or "httpx" (bare httpx posting, no fedipub at all)."""
     names = addresses(min(ADDRESSES, hosts))
-    inboxes = [f"http://{name}:{port}/inbox" for port in ports for name in names][:hosts]
     with tempfile.TemporaryDirectory(prefix="fedipub-bench-fanout-") as tmp:
         root = Path(tmp)
         blog = create_blog(root, free_port(), slugs=())
-        (root / "inboxes.json").write_text(json.dumps(inboxes), encoding="utf-8")
         argv = python(
             "-m", "bench.receivers", "--addresses", str(len(names)),
-            "--ports", ",".join(map(str, ports)),
+            "--ports", str(-(-hosts // len(names))), "--ports-file", str(root / "ports.json"),
         )  # fmt: skip
-        with running(argv, port=ports[-1], log=root / "receivers.log") as receivers:
-            _progress(f"{followers} followers behind {hosts} shared inboxes")
+        with running(argv, port=0, log=root / "receivers.log", wait=False) as receivers:
+            ports = _wait_for(root / "ports.json", receivers)
+            inboxes = [f"http://{name}:{port}/inbox" for port in ports for name in names][:hosts]
+            (root / "inboxes.json").write_text(json.dumps(inboxes), encoding="utf-8")
+            _progress(f"{followers} followers behind {hosts} shared inboxes {variant}")
             command = python(
-                "-m", "bench.launch", sys.executable, "-m", "bench.fanout", "deliver",
+                "-m", "bench.launch", sys.executable, "-m", "bench.fanout",
+                "httpx" if variant == "httpx" else "deliver",
                 "--data", str(blog.data), "--inboxes", str(root / "inboxes.json"),
                 "--followers", str(followers),
+                *(["--sign-inline"] if variant == "sign-inline" else []),
             )  # fmt: skip
             done = subprocess.run(
                 command,
@@ -210,12 +273,26 @@ def fan_out(followers: int, hosts: int) -> Fanout:
     wanted = {f"{inbox.split('/')[2]} /inbox" for inbox in inboxes}
     once = sum(1 for key in wanted if received.get(key) == 1)
     extra = sum(received.values()) - once
+    if variant == "httpx":  # the same fields as a delivery report, for the rows below
+        report = {
+            **report,
+            "delivered": report["posted"],
+            "deliver_seconds": report["seconds"],
+            "deliver_cpu_seconds": report["cpu_seconds"],
+        }
     return Fanout(report, hosts, once, extra, int(tally["unsigned"]))
+
+
+def _cpu(fanout: Fanout) -> str:
+    percent = 100 * fanout.report["deliver_cpu_seconds"] / fanout.report["deliver_seconds"]
+    return f"{percent:.0f}% CPU (100% = one core)"
 
 
 def run(followers: int = 10_000, hosts: int = 1_000) -> list[Row]:
     small = fan_out(max(1, followers // 10), max(1, hosts // 10))
     large = fan_out(followers, hosts)
+    inline = fan_out(followers, hosts, variant="sign-inline")
+    bare = fan_out(followers, hosts, variant="httpx")
     command = f"python -m bench.fanout --followers {followers} --hosts {hosts}"
     signs = float(large.report["sign_per_second"])
     growth = large.report["peak_rss_mb"] / small.report["peak_rss_mb"]
@@ -231,8 +308,28 @@ def run(followers: int = 10_000, hosts: int = 1_000) -> list[Row]:
             f"{large.exactly_once}/{hosts} hosts got exactly one request, {large.extra} extra,"
             f" {large.unsigned} unsigned; publishing (queueing {hosts} deliveries) took"
             f" {1000 * large.report['publish_seconds']:.0f} ms; the delivering process used"
-            f" {100 * large.report['deliver_cpu_seconds'] / large.report['deliver_seconds']:.0f}%"
-            " CPU (100% = one core)",
+            f" {_cpu(large)}",
+        ),
+        Row(
+            "fanout: deliveries/s as above, signing on the event loop instead of the pool",
+            inline.rate,
+            "req/s",
+            large.rate,
+            "—",
+            None,
+            command,
+            f"{inline.exactly_once}/{hosts} hosts got exactly one request; {_cpu(inline)};"
+            " ceiling = the thread pool's rate above",
+        ),
+        Row(
+            f"fanout: the HTTP client's own ceiling (bare httpx, the same {hosts} POSTs unsigned)",
+            bare.rate,
+            "req/s",
+            signs,
+            "—",
+            None,
+            command,
+            f"{bare.exactly_once}/{hosts} hosts got exactly one request; {_cpu(bare)}",
         ),
         Row(
             f"fanout: deliveries/s ({small.report['followers']} followers,"
@@ -263,15 +360,17 @@ def run(followers: int = 10_000, hosts: int = 1_000) -> list[Row]:
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.fanout", description=__doc__)
     sub = parser.add_subparsers(dest="mode")
-    deliver = sub.add_parser("deliver", help="(internal) the delivering process")
-    deliver.add_argument("--data", required=True)
-    deliver.add_argument("--inboxes", required=True)
-    deliver.add_argument("--followers", type=int, required=True)
+    for mode in ("deliver", "httpx"):
+        child = sub.add_parser(mode, help="(internal) the delivering process")
+        child.add_argument("--data", required=True)
+        child.add_argument("--inboxes", required=True)
+        child.add_argument("--followers", type=int, required=True)
+        child.add_argument("--sign-inline", action="store_true")
     parser.add_argument("--followers", type=int, default=10_000)
     parser.add_argument("--hosts", type=int, default=1_000)
     args = parser.parse_args()
-    if args.mode == "deliver":
-        deliver_main(args)
+    if args.mode in ("deliver", "httpx"):
+        child_main(args)
         return
     print_rows(run(args.followers, args.hosts))
 

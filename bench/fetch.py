@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bench.blogs import BenchBlog, create_blog
-from bench.load import Load, build_request, fetch, run_load
+from bench.load import Load, build_request, cpu_note, fetch, run_load
 from bench.processes import HOST, fedipub_serve, free_port, python, running
 from bench.results import Row, print_rows
 
@@ -58,11 +58,25 @@ def measure(connections: int, requests: int) -> Measured:
             _progress(f"{requests} actor GETs over {connections} connections")
             run_load(HOST, blog.port, actor_requests[:connections], concurrency=connections)
             actor = _checked(
-                run_load(HOST, blog.port, actor_requests, concurrency=connections), "actor"
+                run_load(
+                    HOST,
+                    blog.port,
+                    actor_requests,
+                    concurrency=connections,
+                    server_cpu=server.cpu_seconds,
+                ),
+                "actor",
             )
             _progress(f"{requests} article GETs over {connections} connections")
             article = _checked(
-                run_load(HOST, blog.port, article_requests, concurrency=connections), "article"
+                run_load(
+                    HOST,
+                    blog.port,
+                    article_requests,
+                    concurrency=connections,
+                    server_cpu=server.cpu_seconds,
+                ),
+                "article",
             )
             rss = server.rss_mb()
         (root / "actor.json").write_bytes(document)
@@ -73,10 +87,17 @@ def measure(connections: int, requests: int) -> Measured:
             "-m", "bench.ceilings", "json", "--port", str(port),
             "--document", str(root / "actor.json"),
         )  # fmt: skip
-        with running(argv, port=port, log=root / "ceiling.log"):
+        with running(argv, port=port, log=root / "ceiling.log") as bare:
             run_load(HOST, port, actor_requests[:connections], concurrency=connections)
             ceiling = _checked(
-                run_load(HOST, port, actor_requests, concurrency=connections), "ceiling"
+                run_load(
+                    HOST,
+                    port,
+                    actor_requests,
+                    concurrency=connections,
+                    server_cpu=bare.cpu_seconds,
+                ),
+                "ceiling",
             )
 
         _progress("load generator against the sink")
@@ -109,7 +130,8 @@ def rows(m: Measured, connections: int, requests: int) -> list[Row]:
                 ratio >= TARGET_RATIO and _clean(load),
                 command,
                 f"p99 {load.percentile_ms(99):.0f} ms (ceiling {m.ceiling.percentile_ms(99):.0f}"
-                f" ms); statuses {dict(load.statuses)}, {load.errors} errors",
+                f" ms); statuses {dict(load.statuses)}, {load.errors} errors; CPU"
+                f" {cpu_note(load)} (ceiling {cpu_note(m.ceiling)})",
             )
         )
     result.append(

@@ -4,7 +4,10 @@ bare verify-and-insert app (`ceilings.inbox`) and to a sink (the generator's own
 
 Every request is signed before the clock starts. Each actor's key is fetched by fedipub once,
 in a warm-up (one reply per actor, one at a time); the run then finds them cached. Afterwards
-every reply must be a comment: the article's `replies` collection counts them.
+every reply must be a comment: the article's `replies` collection counts them. All peers are
+on 127.0.0.1, one host to the per-host inbox rate limit, so the benchmark raises that limit
+(`processes.SERVE_ENVIRONMENT`); everything else is `fedipub serve` as configured by default.
+The servers' CPU use during each run is reported (100% is one core busy all along).
 
     python -m bench.inbox [--n 3000] [--concurrency 64] [--actors 8]
 """
@@ -24,7 +27,7 @@ import orjson
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from bench.blogs import BenchBlog, create_blog
-from bench.load import Load, build_request, fetch, run_load
+from bench.load import Load, build_request, cpu_note, fetch, run_load
 from bench.processes import HOST, fedipub_serve, free_port, python, running
 from bench.results import Row, print_rows
 from fedipub.keys import public_pem
@@ -155,9 +158,11 @@ def measure(n: int, concurrency: int, actor_count: int) -> Measured:
             "--database",
             str(root / "ceiling.sqlite3"),
         )
-        with running(argv, port=port, log=root / "ceiling.log"):
+        with running(argv, port=port, log=root / "ceiling.log") as bare:
             run_load(HOST, port, warmup, concurrency=1)
-            ceiling = run_load(HOST, port, requests, concurrency=concurrency)
+            ceiling = run_load(
+                HOST, port, requests, concurrency=concurrency, server_cpu=bare.cpu_seconds
+            )
 
         _progress("fedipub serve")
         with fedipub_serve(blog.data, blog.port, root / "serve.log") as server:
@@ -166,7 +171,9 @@ def measure(n: int, concurrency: int, actor_count: int) -> Measured:
                 raise RuntimeError(
                     f"warm-up failed: {warm.statuses} {warm.first_error}\n{server.log_tail()}"
                 )
-            result = run_load(HOST, blog.port, requests, concurrency=concurrency)
+            result = run_load(
+                HOST, blog.port, requests, concurrency=concurrency, server_cpu=server.cpu_seconds
+            )
             visible = count_replies(blog)
             rss = server.rss_mb()
         return Measured(generator, ceiling, result, len(warmup) + n, visible, rss)
@@ -187,7 +194,8 @@ def rows(m: Measured, n: int, concurrency: int, actors: int) -> list[Row]:
             ratio >= TARGET_RATIO and clean,
             command,
             f"{m.visible}/{m.expected} replies visible; statuses {dict(fedipub.statuses)},"
-            f" {fedipub.errors} errors{' (' + fedipub.first_error + ')' if fedipub.errors else ''}",
+            f" {fedipub.errors} errors{' (' + fedipub.first_error + ')' if fedipub.errors else ''};"
+            f" CPU {cpu_note(fedipub)} (ceiling {cpu_note(ceiling)}; 100% = one core)",
         ),
         Row(
             "inbox: p50 latency",

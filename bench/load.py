@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import uvloop
@@ -52,6 +52,7 @@ class Load:
     errors: int = 0
     elapsed: float = 0.0
     first_error: str = ""
+    server_cpu: float | None = None  # the server's CPU seconds during the run, when measured
 
     @property
     def answered(self) -> int:
@@ -61,6 +62,13 @@ class Load:
     def rate(self) -> float:
         return self.answered / self.elapsed if self.elapsed > 0 else 0.0
 
+    @property
+    def server_cpu_percent(self) -> float | None:
+        """The server's CPU use during the run: 100 is one core busy all along."""
+        if self.server_cpu is None or self.elapsed <= 0:
+            return None
+        return 100 * self.server_cpu / self.elapsed
+
     def percentile_ms(self, percent: float) -> float:
         """Nearest-rank percentile of the latencies, in milliseconds."""
         if not self.latencies:
@@ -68,6 +76,12 @@ class Load:
         ordered = sorted(self.latencies)
         rank = max(1, round(percent / 100 * len(ordered)))
         return ordered[min(rank, len(ordered)) - 1] * 1000
+
+
+def cpu_note(load: Load) -> str:
+    """The server's CPU use during `load`, as a table note shows it."""
+    percent = load.server_cpu_percent
+    return "?" if percent is None else f"{percent:.0f}%"
 
 
 async def read_response(reader: asyncio.StreamReader) -> Response:
@@ -167,14 +181,21 @@ def run_load(
     *,
     concurrency: int,
     max_seconds: float = MAX_SECONDS,
+    server_cpu: Callable[[], float] | None = None,
 ) -> Load:
-    """`send_all` on a uvloop event loop of its own (the generator's fastest setting)."""
-    return uvloop.run(
+    """`send_all` on a uvloop event loop of its own (the generator's fastest setting);
+    `server_cpu` reads the server's CPU seconds so far, to tell its CPU use during the run."""
+    before = server_cpu() if server_cpu is not None else 0.0
+    load = uvloop.run(
         send_all(host, port, requests, concurrency=concurrency, max_seconds=max_seconds)
     )
+    if server_cpu is not None:
+        load.server_cpu = server_cpu() - before
+    return load
 
 
-async def _one(host: str, port: int, request: bytes) -> Response:
+async def fetch_async(host: str, port: int, request: bytes) -> Response:
+    """One request on a connection of its own, answer read whole."""
     reader, writer = await asyncio.open_connection(host, port)
     try:
         writer.write(request)
@@ -184,5 +205,5 @@ async def _one(host: str, port: int, request: bytes) -> Response:
 
 
 def fetch(host: str, port: int, request: bytes) -> Response:
-    """One request on a connection of its own, answer read whole."""
-    return uvloop.run(_one(host, port, request))
+    """`fetch_async` on an event loop of its own."""
+    return uvloop.run(fetch_async(host, port, request))

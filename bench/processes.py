@@ -41,6 +41,12 @@ def _status_kb(pid: int, field: str) -> int:
     raise ValueError(f"no {field} for {pid}")
 
 
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU the process has used so far, all its threads together."""
+    fields = Path(f"/proc/{pid}/stat").read_text(encoding="ascii").rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def rss_mb(pid: int) -> float:
     """Resident memory now, in MiB."""
     return _status_kb(pid, "VmRSS") / 1024
@@ -63,6 +69,9 @@ class Child:
 
     def rss_mb(self) -> float:
         return rss_mb(self.pid)
+
+    def cpu_seconds(self) -> float:
+        return cpu_seconds(self.pid)
 
     def log_tail(self, lines: int = 20) -> str:
         try:

@@ -5,14 +5,19 @@ Each POST is answered 202 at once and counted by its Host header and path; a POS
 Signature and a Digest is counted as unsigned. `GET /counts` on any listener answers the
 counts as JSON: `{"received": {"HOST PATH": n}, "unsigned": n}`.
 
-    python -m bench.receivers --addresses 20 --ports 41000,41001,…
+    python -m bench.receivers --addresses 20 --ports 50 --ports-file PORTS.json
+
+The ports are chosen when listening (so none is taken by another program meanwhile), and
+written to PORTS.json once every listener is up.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 from collections import Counter
+from pathlib import Path
 from typing import cast
 
 import orjson
@@ -89,24 +94,43 @@ class _Inbox(asyncio.Protocol):
         self._transport.write(_ACCEPTED)
 
 
-async def serve(hosts: list[str], ports: list[int]) -> None:
+async def _listen(hosts: list[str], count: int, tally: Tally) -> list[int]:
+    """`count` ports, each listening on every one of `hosts`: the first host's port is chosen
+    by the system, then bound on the others (on a clash, a new port is tried)."""
     loop = asyncio.get_running_loop()
-    tally = Tally()
-    servers = [
-        await loop.create_server(lambda: _Inbox(tally), host, port, backlog=1024)
-        for host in hosts
-        for port in ports
-    ]
-    await asyncio.gather(*(server.serve_forever() for server in servers))
+    ports: list[int] = []
+    while len(ports) < count:
+        first = await loop.create_server(lambda: _Inbox(tally), hosts[0], 0, backlog=1024)
+        port = first.sockets[0].getsockname()[1]
+        servers = [first]
+        try:
+            for host in hosts[1:]:
+                servers.append(
+                    await loop.create_server(lambda: _Inbox(tally), host, port, backlog=1024)
+                )
+        except OSError:
+            for server in servers:
+                server.close()
+            continue
+        ports.append(port)
+    return ports
+
+
+async def serve(hosts: list[str], count: int, ports_file: Path) -> None:
+    ports = await _listen(hosts, count, Tally())
+    ready = ports_file.with_suffix(".tmp")
+    ready.write_text(json.dumps(ports), encoding="utf-8")
+    ready.rename(ports_file)  # the benchmark waits for this file to appear whole
+    await asyncio.Event().wait()
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.receivers")
     parser.add_argument("--addresses", type=int, required=True)
-    parser.add_argument("--ports", required=True, help="comma-separated")
+    parser.add_argument("--ports", type=int, required=True, help="how many ports")
+    parser.add_argument("--ports-file", type=Path, required=True, help="where to write them")
     args = parser.parse_args()
-    ports = [int(port) for port in args.ports.split(",")]
-    uvloop.run(serve(addresses(args.addresses), ports))
+    uvloop.run(serve(addresses(args.addresses), args.ports, args.ports_file))
 
 
 if __name__ == "__main__":

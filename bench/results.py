@@ -104,6 +104,7 @@ def write_results(path: Path, rows: Sequence[Row], *, elapsed: float) -> None:
         f"Measured {stamp} on {machine()}; the whole suite took {elapsed:.0f} s.\n"
         "Reproduce all of them with `make bench` (or `.venv/bin/python -m bench`), one with its"
         " command below. Each ceiling is measured in the same run, on the same machine, with"
-        " the same load generator.\n\n" + markdown_table(rows)
+        " the same load generator, so ratios are steadier than absolute figures, which vary"
+        " by ±20% from run to run on a shared virtual machine.\n\n" + markdown_table(rows)
     )
     path.write_text(text, encoding="utf-8")

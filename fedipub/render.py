@@ -18,6 +18,8 @@ it: there every URL must be absolute, since relative ones would resolve against 
 from __future__ import annotations
 
 import math
+import time
+from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -62,6 +64,14 @@ SCRIPT = "comments.js"
 DEFAULT_AVATAR = "avatar.svg"
 FAVICON = "favicon.svg"
 THEME_FOLDER = "templates"  # inside the data folder
+# An article page viewed again before anything on it changed is not rendered again: at 1,000
+# comments a render costs ~35 ms, comparing what it was made of ~5 (bench/page.py). That is
+# everything the page is made of; `now` reaches the page only through each comment's "3 hours
+# ago", so those strings are compared rather than the clock. The last render of each (article,
+# order, page) is kept, for PAGE_MEMORY_SECONDS at most, so that an edited theme template
+# shows within that time too.
+PAGE_MEMORY = 8
+PAGE_MEMORY_SECONDS = 60.0
 # Where the remote-interaction form sends the reader: the path of Urls.subscribe_template().
 INTERACTION_PATH = "/authorize_interaction"
 
@@ -135,6 +145,9 @@ class Renderer:
         self._settings = settings
         self._urls = urls
         self._clock = clock
+        self._pages: OrderedDict[tuple[int, SortOrder, int, int], tuple[float, object, str]] = (
+            OrderedDict()
+        )
         theme = theme_dir if theme_dir is not None else settings.data_dir / THEME_FOLDER
         loaders: list[BaseLoader] = [FileSystemLoader(theme)] if theme.is_dir() else []
         loaders.append(FileSystemLoader(template_dir()))
@@ -221,10 +234,28 @@ class Renderer:
         preview_image: Image | None = (
             article.images[0] if article.images and not article.content_warning else None
         )
-        context = self._comments_context(
-            article, comments, reactions, order, page, per_page, comment_likes
+        now = self._clock()
+        # Compared, not hashed: hashing the comments costs twice as much as comparing them.
+        made_of = (
+            article,
+            tuple(comments),
+            tuple(reactions),
+            tuple(sorted((comment_likes or {}).items())),
+            tuple(time_ago(comment.published, now) for comment in comments),
         )
-        return self._render(
+        which = (article.id, order, page, per_page)
+        remembered = self._pages.get(which)
+        if (
+            remembered is not None
+            and time.monotonic() - remembered[0] < PAGE_MEMORY_SECONDS
+            and remembered[1] == made_of
+        ):
+            self._pages.move_to_end(which)
+            return remembered[2]
+        context = self._comments_context(
+            article, comments, reactions, order, page, per_page, comment_likes, now=now
+        )
+        html = self._render(
             "article.html",
             {
                 **context,
@@ -233,6 +264,11 @@ class Renderer:
                 "preview_image": preview_image,
             },
         )
+        self._pages[which] = (time.monotonic(), made_of, html)
+        self._pages.move_to_end(which)
+        while len(self._pages) > PAGE_MEMORY:
+            self._pages.popitem(last=False)
+        return html
 
     def comments_fragment(
         self,
@@ -265,6 +301,8 @@ class Renderer:
         page: int,
         per_page: int,
         comment_likes: Mapping[str, int] | None = None,
+        *,
+        now: datetime | None = None,
     ) -> dict[str, object]:
         url = self._urls.article(article.slug)
         return {
@@ -280,7 +318,7 @@ class Renderer:
                 per_page=per_page,
                 like_counts=comment_likes or {},
             ),
-            "now": self._clock(),
+            "now": self._clock() if now is None else now,
         }
 
     def interact(

@@ -83,22 +83,22 @@ class Database:
                 for statements, _ in batch:
                     for sql, params in statements:
                         groups.setdefault(sql, []).append(params)
-                error: StoreError | None = None
                 try:
                     async with self.transaction() as tx:
                         for sql, rows in groups.items():
                             await tx.executemany(sql, rows)
-                except sqlite3.Error as exc:
-                    error = StoreError(str(exc))
-                except StoreError as exc:
-                    error = exc
+                except BaseException as exc:
+                    # Every caller hears of it, whatever it was; only store errors stop here.
+                    failure = exc if isinstance(exc, StoreError) else StoreError(str(exc))
+                    for _, future in batch:
+                        if not future.done():
+                            future.set_exception(failure)
+                    if not isinstance(exc, sqlite3.Error | StoreError):
+                        raise
+                    continue
                 for _, future in batch:
-                    if future.done():  # its caller was cancelled
-                        continue
-                    if error is None:
+                    if not future.done():  # done: its caller was cancelled
                         future.set_result(None)
-                    else:
-                        future.set_exception(error)
         finally:
             self._appending = None
 
