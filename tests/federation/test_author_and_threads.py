@@ -4,17 +4,23 @@ the threads' own collections, moderation modes, and being told of new comments."
 from __future__ import annotations
 
 from collections.abc import Iterator
+from email import message_from_bytes
+from email.message import Message
 from pathlib import Path
+from typing import Any
 
 import httpx
 import orjson
 import pytest
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import Envelope
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from fedipub.cli import main
 from fedipub.keys import KeySet
 from tests.federation.worlds import World, running_world
 from tests.peers import running_peer
+from tests.servers import free_port
 
 
 def test_the_author_replies_to_a_comment(world: World, capsys: pytest.CaptureFixture[str]) -> None:
@@ -125,3 +131,37 @@ def test_new_comments_and_followers_are_notified(
         # Leaving the block stops the server, which waits for notifications in flight.
         kinds = [orjson.loads(r.body)["kind"] for r in hooks.inbox_posts()]
     assert kinds == ["follower", "comment"]
+
+
+def test_new_comments_are_emailed(
+    tmp_path: Path, keyset: KeySet, peer_key: rsa.RSAPrivateKey
+) -> None:
+    received: list[Message] = []
+
+    class Inbox:
+        async def handle_DATA(self, server: object, session: object, envelope: Envelope) -> str:
+            content = envelope.content or b""
+            raw = content.encode() if isinstance(content, str) else content
+            received.append(message_from_bytes(raw))
+            return "250 OK"
+
+    port = free_port()
+    smtp = Controller(Inbox(), hostname="127.0.0.1", port=port)
+    smtp.start()
+    try:
+        settings: dict[str, Any] = {
+            "notify_email": "author@blog.example",
+            "smtp_host": "127.0.0.1",
+            "smtp_port": port,
+            "smtp_starttls": False,
+            "smtp_from": "fedipub@blog.example",
+        }
+        with running_world(tmp_path, keyset, peer_key, **settings) as world:
+            note = world.note(world.alice, world.article_url(), "<p>Hello by mail</p>")
+            world.send(world.wrap("Create", world.alice, note))
+    finally:
+        smtp.stop()
+    [message] = received
+    assert message["To"] == "author@blog.example"
+    assert "commented on" in str(message["Subject"])
+    assert note["url"] in message.get_payload()
