@@ -144,7 +144,9 @@ class Inbox:
         try:
             document = parse_json_body(request.body)
             activity = parse_activity(document)
-            wait = ctx.limiter.acquire(_host(activity.actor))
+            # Keyed by the sending address, not the claimed actor's host: anyone can claim to
+            # be mastodon.social and would otherwise drain its allowance.
+            wait = ctx.limiter.acquire(request.client or _host(activity.actor))
             if wait:
                 raise RateLimitedError("too many requests from this host", int(wait) + 1)
             signer = await ctx.verifier.verify(request)

@@ -54,6 +54,8 @@ class InboundRequest:
     url: str
     headers: Mapping[str, str]
     body: bytes
+    # The sending server's address (the proxy's X-Forwarded-For when it is trusted).
+    client: str = ""
 
 
 @dataclass(frozen=True)

@@ -46,4 +46,5 @@ async def read_inbound(request: Request, base_url: str, max_bytes: int) -> Inbou
         url=f"{base_url}{target}",
         headers=_headers(request),
         body=b"".join(chunks),
+        client=request.client.host if request.client else "",
     )
