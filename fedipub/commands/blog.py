@@ -97,6 +97,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
         raise ConfigError("--ssl-certfile and --ssl-keyfile go together")
     if not _port_free(args.host, args.port):
         raise ConfigError(f"cannot listen on {args.host}:{args.port}: the port is in use")
+    # Migrate here, once, so that a database from a newer release is one line, not a
+    # traceback from inside the server's start-up.
+    run_with_store(settings, lambda store: store.ping())
     os.environ["FEDIPUB_DATA"] = str(settings.data_dir)
     uvicorn.run(
         "fedipub.app:app_from_environment",

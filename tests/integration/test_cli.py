@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import socket
+import sqlite3
 import stat
 from pathlib import Path
 
@@ -179,3 +180,17 @@ def test_serve_refuses_world_readable_keys(
     capsys.readouterr()
     assert main(["serve", "--data", str(blog), "--port", "1"]) == 1
     assert "chmod 600" in capsys.readouterr().err
+
+
+def test_serve_refuses_a_database_from_a_newer_release_in_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    blog = tmp_path / "blog"
+    _init(blog)
+    with sqlite3.connect(blog / "fedipub.sqlite3") as db:
+        db.execute("INSERT INTO schema_migrations VALUES ('9999_from_the_future', '')")
+    capsys.readouterr()
+    assert main(["serve", "--data", str(blog), "--port", "0"]) == 1
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1
+    assert "downgrading is not supported" in err
