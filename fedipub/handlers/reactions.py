@@ -33,7 +33,25 @@ def _emoji(activity: Activity) -> str:
     return (activity.content or "")[:_EMOJI_LENGTH]
 
 
+async def _like_comment(ctx: InboxContext, activity: Activity) -> Result:
+    """A like of a comment under one of our articles: it orders threads by "Most liked"."""
+    comment = (
+        None if activity.object_id is None else await ctx.store.comments.find(activity.object_id)
+    )
+    if comment is None:
+        return Result(InboxOutcome.IGNORED, "Like of something not ours")
+    async with ctx.store.transaction() as tx:
+        added = await ctx.store.reactions.like_comment(
+            tx, activity.id, comment.id, activity.actor, ctx.now()
+        )
+    if not added:
+        return Result(InboxOutcome.DUPLICATE, "like counted already")
+    return Result(InboxOutcome.ACCEPTED, "like of a comment")
+
+
 async def handle_like(ctx: InboxContext, activity: Activity) -> Result:
+    if await find_article(ctx, activity.object_id) is None:
+        return await _like_comment(ctx, activity)
     # Misskey sends its reactions as a Like carrying the emoji in `content`.
     emoji = _emoji(activity)
     if emoji:

@@ -26,6 +26,13 @@ async def _undo_follow(ctx: InboxContext, activity: Activity) -> Result:
 
 async def _undo_reaction(ctx: InboxContext, activity: Activity, inner_type: str | None) -> Result:
     undone = activity.object_id
+    liker = None if undone is None else await ctx.store.reactions.comment_like_actor(undone)
+    if undone is not None and liker is not None:
+        if liker != activity.actor:
+            raise ForbiddenError("only who liked can undo it")
+        async with ctx.store.transaction() as tx:
+            await ctx.store.reactions.unlike_comment(tx, undone)
+        return Result(InboxOutcome.ACCEPTED, "like of a comment undone")
     reaction = None if undone is None else await ctx.store.reactions.find(undone)
     if reaction is not None:
         if reaction.actor.id != activity.actor:

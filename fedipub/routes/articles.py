@@ -72,6 +72,7 @@ async def article(request: Request) -> Response:
             reactions=interactions.reactions,
             order=SortOrder.parse(request.query_params.get("sort")),
             page=page_number(request) or 1,
+            comment_likes=await svc.store.reactions.comment_like_counts(found.id),
         )
     )
     return last_modified(response, dates)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from datetime import datetime
 from urllib.parse import urlsplit
 
 import aiosqlite
@@ -73,7 +74,43 @@ class Reactions:
         )
         return cursor.rowcount
 
+    async def like_comment(
+        self,
+        tx: aiosqlite.Connection,
+        activity_id: str,
+        comment_id: str,
+        actor_id: str,
+        created: datetime,
+    ) -> bool:
+        """Count a like of a comment once per actor; False if it was counted already."""
+        cursor = await tx.execute(
+            "INSERT OR IGNORE INTO comment_likes (activity_id, comment_id, actor_id, created)"
+            " VALUES (?, ?, ?, ?)",
+            (activity_id, comment_id, actor_id, to_db_time(created)),
+        )
+        return cursor.rowcount > 0
+
+    async def comment_like_actor(self, activity_id: str) -> str | None:
+        """Who liked, for the like of a comment with this activity id."""
+        value = await self._db.fetch_value(
+            "SELECT actor_id FROM comment_likes WHERE activity_id = ?", (activity_id,)
+        )
+        return None if value is None else str(value)
+
+    async def unlike_comment(self, tx: aiosqlite.Connection, activity_id: str) -> None:
+        await tx.execute("DELETE FROM comment_likes WHERE activity_id = ?", (activity_id,))
+
+    async def comment_like_counts(self, article_id: int) -> dict[str, int]:
+        rows = await self._db.fetch_all(
+            "SELECT l.comment_id, COUNT(*) FROM comment_likes l"
+            " JOIN comments c ON c.id = l.comment_id WHERE c.article_id = ?"
+            " GROUP BY l.comment_id",
+            (article_id,),
+        )
+        return {row[0]: int(row[1]) for row in rows}
+
     async def remove_by_actor(self, tx: aiosqlite.Connection, actor_id: str) -> None:
+        await tx.execute("DELETE FROM comment_likes WHERE actor_id = ?", (actor_id,))
         await tx.execute("DELETE FROM reactions WHERE actor_id = ?", (actor_id,))
 
     async def remove_by_domain(self, tx: aiosqlite.Connection, domain: str) -> None:

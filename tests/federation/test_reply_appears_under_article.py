@@ -115,3 +115,23 @@ def test_the_article_as_seen_by_a_server(world: World) -> None:
         world.article_url().replace(world.blog.base_url, world.base), headers={"Accept": AS2}
     ).json()
     assert note["context"] == f"{world.article_url()}/context"
+
+
+def test_likes_of_comments_order_the_threads_by_most_liked(world: World) -> None:
+    bob = world.user("bob")
+    first = world.note(world.alice, world.article_url(), "<p>Early and quiet</p>")
+    world.send(world.wrap("Create", world.alice, first))
+    second = world.note(bob, world.article_url(), "<p>Late but loved</p>")
+    world.send(world.wrap("Create", bob, second), by=bob)
+    like = world.wrap("Like", world.alice, second["id"])
+    assert world.send(like).status_code == 202
+    assert world.send(world.wrap("Like", bob, second["id"]), by=bob).status_code == 202
+    oldest = world.page(query="?sort=oldest")
+    assert oldest.index("Early and quiet") < oldest.index("Late but loved")
+    liked = world.page(query="?sort=liked")
+    assert liked.index("Late but loved") < liked.index("Early and quiet")
+    # Likes of comments are not the article's rating.
+    assert world.note_document()["likes"]["totalItems"] == 0
+    # Undone only by who liked.
+    assert world.send(world.wrap("Undo", bob, like), by=bob).status_code == 403
+    assert world.send(world.wrap("Undo", world.alice, like)).status_code == 202

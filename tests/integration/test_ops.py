@@ -99,6 +99,11 @@ SEEDS: dict[str, list[str]] = {
         " '2024-01-04T00:00:00.000000Z')",
     ],
     "0007_article_mentions": [],  # a column with a default: the rows of 0001 cover it
+    "0008_comment_likes": [
+        "INSERT INTO comment_likes VALUES ('https://peer.example/likes/2',"
+        " 'https://peer.example/notes/1', 'https://peer.example/users/alice',"
+        " '2024-01-06T00:00:00.000000Z')",
+    ],
 }
 
 
