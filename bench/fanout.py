@@ -10,8 +10,8 @@ signatures one core makes per second: every delivery costs one.
 Twice: 1,000 followers on 100 hosts, then 10,000 followers on 1,000 hosts. Every host must
 receive exactly one request (at its shared inbox), and memory must not grow with the
 followers. Then, for what bounds the figure, the 10,000 again with the worker signing on the
-event loop rather than in its thread pool, and the same 1,000 POSTs sent by a bare httpx
-client with nothing of fedipub around it (the HTTP client's own ceiling).
+event loop rather than in its signing helper process, and the same 1,000 POSTs sent by a bare
+httpx client with nothing of fedipub around it (the HTTP client's own ceiling).
 
     python -m bench.fanout [--followers 10000] [--hosts 1000]
 """
@@ -107,6 +107,7 @@ async def _deliver(
             title="To every follower",
             body_markdown="An article for *everyone*. " * 30,
         )
+        await services.signer.start()  # as `fedipub serve` and `fedipub worker` do
         started = time.perf_counter()
         result = await publish_article(store, services.blog, source, now=datetime.now(UTC))
         assert result.activity is not None
@@ -231,7 +232,7 @@ def _wait_for(path: Path, receivers: Child) -> list[int]:
 
 def fan_out(followers: int, hosts: int, *, variant: str = "") -> Fanout:
     """`variant`: "" (as `fedipub serve` delivers), "sign-inline" (signing on the event loop
-    instead of the thread pool) or "httpx" (bare httpx posting, no fedipub at all)."""
+    instead of the signing helper) or "httpx" (bare httpx posting, no fedipub at all)."""
     names = addresses(min(ADDRESSES, hosts))
     with tempfile.TemporaryDirectory(prefix="fedipub-bench-fanout-") as tmp:
         root = Path(tmp)
@@ -311,7 +312,7 @@ def run(followers: int = 10_000, hosts: int = 1_000) -> list[Row]:
             f" {_cpu(large)}",
         ),
         Row(
-            "fanout: deliveries/s as above, signing on the event loop instead of the pool",
+            "fanout: deliveries/s as above, signing on the event loop instead of the helper",
             inline.rate,
             "req/s",
             large.rate,
@@ -319,7 +320,7 @@ def run(followers: int = 10_000, hosts: int = 1_000) -> list[Row]:
             None,
             command,
             f"{inline.exactly_once}/{hosts} hosts got exactly one request; {_cpu(inline)};"
-            " ceiling = the thread pool's rate above",
+            " ceiling = the rate with the helper, above",
         ),
         Row(
             f"fanout: the HTTP client's own ceiling (bare httpx, the same {hosts} POSTs unsigned)",

@@ -74,6 +74,9 @@ class Settings:
     delivery_worker: bool = True
     delivery_concurrency: int = 64
     delivery_per_host: int = 4
+    # Helper processes that sign outbound requests (fedipub/signer.py); -1: one per core
+    # but one, at most four; 0: sign on the event loop.
+    signing_processes: int = -1
     notify_webhook_url: str | None = None
     notify_email: str | None = None
     smtp_host: str | None = None

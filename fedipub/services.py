@@ -30,6 +30,7 @@ from fedipub.outbox import Outbox
 from fedipub.ratelimit import RateLimiter
 from fedipub.replies_crawler import RepliesCrawler
 from fedipub.signed_http import FormatMemory, SignedHttp
+from fedipub.signer import Signer
 from fedipub.store import Store
 from fedipub.urls import Urls
 from fedipub.verify import KeyResolver, Verifier
@@ -53,6 +54,7 @@ class Services:
     notifier: Notifier
     inbox: Inbox
     executor: ThreadPoolExecutor
+    signer: Signer
     clock: Callable[[], float]
     crawler: RepliesCrawler
     metrics: Metrics
@@ -75,7 +77,15 @@ class Services:
     async def aclose(self) -> None:
         await self.notifier.drain()
         await self.client.aclose()
+        await self.signer.aclose()
         self.executor.shutdown()
+
+
+def signing_processes(settings: Settings) -> int:
+    """The setting, or with -1 one helper per core but the event loop's, at most four."""
+    if settings.signing_processes >= 0:
+        return settings.signing_processes
+    return max(0, min(4, (os.cpu_count() or 1) - 1))
 
 
 def user_agent(settings: Settings) -> str:
@@ -111,9 +121,10 @@ def build_services(
             allow_private_addresses=settings.allow_private_addresses,
         )
     )
-    # Signing (RSA, ~1 ms each) runs here, off the event loop.
-    executor = ThreadPoolExecutor(os.cpu_count(), thread_name_prefix="fedipub-sign")
-    http = SignedHttp(client, FormatMemory(), clock=clock, executor=executor)
+    # Password hashing (scrypt) runs here, off the event loop.
+    executor = ThreadPoolExecutor(os.cpu_count(), thread_name_prefix="fedipub-scrypt")
+    signer = Signer(signing_processes(settings))
+    http = SignedHttp(client, FormatMemory(), clock=clock, signer=signer)
     # Each app counts in a registry of its own (see fedipub/metrics.py).
     metrics = Metrics()
     fetcher = Fetcher(
@@ -160,6 +171,7 @@ def build_services(
         notifier=notifier,
         inbox=Inbox(context, HANDLERS, on_outcome=metrics.inbox_outcome),
         executor=executor,
+        signer=signer,
         clock=clock,
         crawler=RepliesCrawler(store, blog, fetcher, actors, clock=clock),
         metrics=metrics,

@@ -28,12 +28,13 @@ from __future__ import annotations
 
 import email.utils
 import enum
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC
 from urllib.parse import urlsplit
 
-from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ed25519, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.types import PublicKeyTypes
 
 from fedipub import httpsig, rfc9421, structured_fields
@@ -48,6 +49,8 @@ from fedipub.errors import MalformedError, SignatureError
 MAX_SKEW = 3600
 MAX_AGE = 12 * 3600
 SIGNATURE_LABEL = "sig1"
+
+PrivateKey = rsa.RSAPrivateKey | ed25519.Ed25519PrivateKey
 
 
 class SignatureFormat(enum.Enum):
@@ -253,18 +256,41 @@ def verify_signed_request(signed: SignedRequest, public_key: PublicKeyTypes) -> 
         rfc9421.verify_base(signed.base, signed.signature, public_key, signed.algorithm)
 
 
-def sign_request(
+def sign_message(message: bytes, private_key: PrivateKey) -> bytes:
+    """The signature both formats carry for the algorithms we send (cavage rsa-sha256 and
+    hs2019, RFC 9421 rsa-v1_5-sha256 and ed25519): RSASSA-PKCS1-v1_5 with SHA-256, or
+    Ed25519, by the key's type."""
+    if isinstance(private_key, rsa.RSAPrivateKey):
+        return private_key.sign(message, padding.PKCS1v15(), hashes.SHA256())
+    return private_key.sign(message)
+
+
+@dataclass(frozen=True)
+class PendingSignature:
+    """An outbound request's signature headers but for the signature itself: sign `message`
+    (`sign_message`, wherever that runs), then `headers(signature)`."""
+
+    message: bytes
+    added: Mapping[str, str]  # Host, Date and Digest (cavage), or Content-Digest (RFC 9421)
+    complete: Callable[[bytes], dict[str, str]]
+
+    def headers(self, signature: bytes) -> dict[str, str]:
+        return {**self.added, **self.complete(signature)}
+
+
+def prepare_signature(
     *,
     format: SignatureFormat,
     method: str,
     url: str,
     headers: Mapping[str, str],
     body: bytes | None,
-    private_key: rsa.RSAPrivateKey | ed25519.Ed25519PrivateKey,
+    private_key: PrivateKey,
     key_id: str,
     now: int,
-) -> dict[str, str]:
-    """The headers to add to an outbound request so that it passes the rules above.
+) -> PendingSignature:
+    """What to sign for an outbound request so that it passes the rules above, and how to turn
+    the signature into headers; `private_key` is only looked at for its type.
 
     `headers`: the request's other headers, lower-cased names; `content-type` (with a body)
     or `accept` (without) is covered when present. A digest is sent iff `body` is not None.
@@ -288,12 +314,12 @@ def sign_request(
         signing_string = httpsig.build_signing_string(
             names, method=method, target=target, headers=view, created=None, expires=None
         )
-        signature = httpsig.sign_signing_string(
-            signing_string.encode("ascii"), private_key, algorithm
-        )
-        cavage = httpsig.CavageSignature(key_id, algorithm, tuple(names), signature, None, None)
-        added["Signature"] = httpsig.build_signature_header(cavage)
-        return added
+
+        def cavage(signature: bytes) -> dict[str, str]:
+            header = httpsig.CavageSignature(key_id, algorithm, tuple(names), signature, None, None)
+            return {"Signature": httpsig.build_signature_header(header)}
+
+        return PendingSignature(signing_string.encode("ascii"), added, cavage)
     components = ["@method", "@target-uri"]
     if body is not None:
         added["Content-Digest"] = view["content-digest"] = build_content_digest(body)
@@ -306,6 +332,33 @@ def sign_request(
     )
     message = rfc9421.HttpMessage(headers=view, method=method.upper(), url=url)
     base = rfc9421.build_signature_base(signature_input, message)
-    signature = rfc9421.sign_base(base.encode("ascii"), private_key, alg)
-    added.update(rfc9421.build_signature_headers(SIGNATURE_LABEL, signature_input, signature))
-    return added
+
+    def rfc9421_headers(signature: bytes) -> dict[str, str]:
+        return rfc9421.build_signature_headers(SIGNATURE_LABEL, signature_input, signature)
+
+    return PendingSignature(base.encode("ascii"), added, rfc9421_headers)
+
+
+def sign_request(
+    *,
+    format: SignatureFormat,
+    method: str,
+    url: str,
+    headers: Mapping[str, str],
+    body: bytes | None,
+    private_key: PrivateKey,
+    key_id: str,
+    now: int,
+) -> dict[str, str]:
+    """The headers to add to an outbound request (`prepare_signature`), signed here."""
+    pending = prepare_signature(
+        format=format,
+        method=method,
+        url=url,
+        headers=headers,
+        body=body,
+        private_key=private_key,
+        key_id=key_id,
+        now=now,
+    )
+    return pending.headers(sign_message(pending.message, private_key))

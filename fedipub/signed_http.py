@@ -8,22 +8,25 @@ once more with the other; the format that worked is remembered per host.
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections import OrderedDict
 from collections.abc import AsyncGenerator, Callable, Generator, Mapping
-from concurrent.futures import Executor
 from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
-from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
 
 from fedipub.client import AS2_ACCEPT, GuardedClient, Response
 from fedipub.errors import FetchError
-from fedipub.signatures import SignatureFormat, sign_request
+from fedipub.signatures import (
+    PendingSignature,
+    PrivateKey,
+    SignatureFormat,
+    prepare_signature,
+    sign_message,
+)
+from fedipub.signer import Signer
 
-PrivateKey = rsa.RSAPrivateKey | ed25519.Ed25519PrivateKey
 _RETRY_GET = frozenset({400, 401, 403})
 _RETRY_POST = frozenset({400, 401})
 MAX_REMEMBERED_HOSTS = 10_000
@@ -32,9 +35,9 @@ MAX_REMEMBERED_HOSTS = 10_000
 class SignatureAuth(httpx.Auth):
     """Signs each request (each redirect hop too) with one key, in one format.
 
-    RSA-2048 signing costs about a millisecond: with an `executor` it runs there, off the
-    event loop (cryptography releases the GIL while signing, so a thread pool spreads a
-    fan-out's signatures over the cores), through httpx's async hook `async_auth_flow`.
+    With a `signer` the signature itself is made there (in a helper process, see signer.py),
+    through httpx's async hook `async_auth_flow` for GETs and `signed_headers` for POSTs
+    (which do not go through httpx); without one, inline.
     """
 
     def __init__(
@@ -44,41 +47,59 @@ class SignatureAuth(httpx.Auth):
         signature_format: SignatureFormat,
         *,
         clock: Callable[[], float] = time.time,
-        executor: Executor | None = None,
+        signer: Signer | None = None,
     ) -> None:
         self._key = key
         self._key_id = key_id
         self._format = signature_format
         self._clock = clock
-        self._executor = executor
+        self._signer = signer
 
-    def _signed(self, request: httpx.Request) -> httpx.Request:
-        return next(self.auth_flow(request))
-
-    async def async_auth_flow(
-        self, request: httpx.Request
-    ) -> AsyncGenerator[httpx.Request, httpx.Response]:
-        if self._executor is None:
-            yield self._signed(request)
-            return
-        loop = asyncio.get_running_loop()
-        yield await loop.run_in_executor(self._executor, self._signed, request)
-
-    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
-        headers = {name.lower(): value for name, value in request.headers.items()}
-        signed = sign_request(
+    def _prepare(
+        self, method: str, url: str, headers: Mapping[str, str], body: bytes | None
+    ) -> PendingSignature:
+        return prepare_signature(
             format=self._format,
-            method=request.method,
-            url=str(request.url),
+            method=method,
+            url=url,
             headers=headers,
-            body=request.content if request.method != "GET" else None,
+            body=body,
             private_key=self._key,
             key_id=self._key_id,
             now=int(self._clock()),
         )
-        for name, value in signed.items():
-            request.headers[name] = value
+
+    async def signed_headers(
+        self, method: str, url: str, headers: Mapping[str, str], body: bytes | None
+    ) -> dict[str, str]:
+        """The signature headers (and those they cover: Host, Date, Digest) for a request;
+        `headers` are the others it carries, lower-case."""
+        pending = self._prepare(method, url, headers, body)
+        if self._signer is None:
+            return pending.headers(sign_message(pending.message, self._key))
+        return pending.headers(await self._signer.sign(self._key, pending.message))
+
+    async def async_auth_flow(
+        self, request: httpx.Request
+    ) -> AsyncGenerator[httpx.Request, httpx.Response]:
+        _apply(request, await self.signed_headers(*_parts(request)))
         yield request
+
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        pending = self._prepare(*_parts(request))
+        _apply(request, pending.headers(sign_message(pending.message, self._key)))
+        yield request
+
+
+def _parts(request: httpx.Request) -> tuple[str, str, dict[str, str], bytes | None]:
+    headers = {name.lower(): value for name, value in request.headers.items()}
+    body = request.content if request.method != "GET" else None
+    return request.method, str(request.url), headers, body
+
+
+def _apply(request: httpx.Request, signed: Mapping[str, str]) -> None:
+    for name, value in signed.items():
+        request.headers[name] = value
 
 
 class FormatMemory:
@@ -121,15 +142,15 @@ class SignedHttp:
         formats: FormatMemory,
         *,
         clock: Callable[[], float] = time.time,
-        executor: Executor | None = None,
+        signer: Signer | None = None,
     ) -> None:
         self.client = client
         self._formats = formats
         self._clock = clock
-        self._executor = executor
+        self._signer = signer
 
     def _auth(self, key: PrivateKey, key_id: str, fmt: SignatureFormat) -> SignatureAuth:
-        return SignatureAuth(key, key_id, fmt, clock=self._clock, executor=self._executor)
+        return SignatureAuth(key, key_id, fmt, clock=self._clock, signer=self._signer)
 
     async def fetch_json(
         self, url: str, key: PrivateKey, key_id: str, *, accept: str = AS2_ACCEPT
@@ -161,17 +182,19 @@ class SignedHttp:
         headers: Mapping[str, str] | None = None,
     ) -> Response:
         first = self._formats.first_choice(url)
-        sent: dict[str, Any] = {"content-type": "application/activity+json", **(headers or {})}
-        response = await self.client.post(
-            url, body, headers=sent, auth=self._auth(key, key_id, first)
-        )
+        sent = {"content-type": "application/activity+json", **(headers or {})}
+        response = await self._signed_post(url, body, sent, self._auth(key, key_id, first))
         if response.status in _RETRY_POST:
-            retry = await self.client.post(
-                url, body, headers=sent, auth=self._auth(key, key_id, _other(first))
-            )
+            retry = await self._signed_post(url, body, sent, self._auth(key, key_id, _other(first)))
             if retry.status < 300:
                 self._formats.remember(url, _other(first))
             return retry
         if response.status < 300:
             self._formats.remember(url, first)
         return response
+
+    async def _signed_post(
+        self, url: str, body: bytes, headers: dict[str, str], auth: SignatureAuth
+    ) -> Response:
+        signed = await auth.signed_headers("POST", url, headers, body)
+        return await self.client.post(url, body, headers={**headers, **signed})

@@ -15,7 +15,7 @@ object, and gets no Delete either.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
@@ -104,15 +104,24 @@ def _counts(row: sqlite3.Row) -> Counts:
     )
 
 
-# Round-robin over hosts (rank), at most `per_host` in flight per host in this worker, one
-# probe for a host whose breaker tripped and whose pause is over.
+# Round-robin over hosts (rank), at most `per_host` rows held per host by this worker (claimed
+# under a live lease: its requests in flight or about to be), one probe for a host whose
+# breaker tripped and whose pause is over. Held rows rank first in their host, so a free row is
+# chosen only while the host's held and chosen rows stay within its limit. Rows other workers
+# hold are theirs.
 _CLAIM = """
-WITH eligible AS (
-    SELECT d.id, d.host, d.next_attempt, COALESCE(h.failures, 0) >= :threshold AS probing,
-           ROW_NUMBER() OVER (PARTITION BY d.host ORDER BY d.next_attempt, d.id) AS rank
+WITH ranked AS (
+    SELECT d.id, d.host, d.next_attempt,
+           COALESCE(d.claimed_by = :worker AND d.lease_until > :now, 0) AS held,
+           COALESCE(h.failures, 0) >= :threshold AS probing,
+           ROW_NUMBER() OVER (
+               PARTITION BY d.host
+               ORDER BY COALESCE(d.claimed_by = :worker AND d.lease_until > :now, 0) DESC,
+                        d.next_attempt, d.id
+           ) AS rank
     FROM deliveries AS d LEFT JOIN delivery_hosts AS h ON h.host = d.host
     WHERE d.state = 'pending' AND d.next_attempt <= :now
-      AND (d.claimed_by IS NULL OR d.lease_until <= :now)
+      AND (d.claimed_by IS NULL OR d.claimed_by = :worker OR d.lease_until <= :now)
       AND (h.paused_until IS NULL OR h.paused_until <= :now)
       AND NOT EXISTS (
           SELECT 1 FROM deliveries AS o
@@ -120,9 +129,9 @@ WITH eligible AS (
             AND o.id < d.id)
 ),
 chosen AS (
-    SELECT e.id FROM eligible AS e LEFT JOIN json_each(:busy) AS b ON b.key = e.host
-    WHERE e.rank <= (CASE WHEN e.probing THEN 1 ELSE :per_host END) - COALESCE(b.value, 0)
-    ORDER BY e.rank, e.next_attempt, e.id
+    SELECT id FROM ranked
+    WHERE NOT held AND rank <= (CASE WHEN probing THEN 1 ELSE :per_host END)
+    ORDER BY rank, next_attempt, id
     LIMIT :limit
 )
 UPDATE deliveries SET claimed_by = :worker, lease_until = :lease_until
@@ -210,17 +219,14 @@ class Deliveries:
         *,
         limit: int,
         per_host: int,
-        busy: Mapping[str, int],
     ) -> list[Job]:
-        """Claim up to `limit` due rows for `worker`; `busy` is how many requests the worker
-        has in flight per host."""
+        """Claim up to `limit` due rows for `worker`, within `per_host` held rows per host."""
         params = {
             "worker": worker,
             "now": to_db_time(now),
             "lease_until": to_db_time(lease_until),
             "limit": limit,
             "per_host": per_host,
-            "busy": to_json(dict(busy)),
             "threshold": BREAKER_THRESHOLD,
         }
         async with self._db.transaction() as tx:

@@ -11,7 +11,6 @@ import threading
 import time
 from collections import Counter
 from collections.abc import AsyncIterator, Callable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -33,6 +32,7 @@ from fedipub.keys import KeySet
 from fedipub.publishing import publish_article, unpublish_article
 from fedipub.signatures import parse_request_signature, verify_signed_request
 from fedipub.signed_http import FormatMemory, SignedHttp
+from fedipub.signer import Signer
 from fedipub.store import Store, open_store
 from fedipub.store.deliveries import Counts
 from fedipub.types import ArticleSource, Follower, FollowState, StoredActivity
@@ -138,22 +138,12 @@ class Clock:
         return datetime.fromtimestamp(self.now, UTC)
 
 
-class CountingPool(ThreadPoolExecutor):
-    """Counts the signatures made off the event loop."""
-
-    submitted = 0
-
-    def submit(self, fn: Callable[P, R], /, *args: P.args, **kwargs: P.kwargs) -> Future[R]:
-        self.submitted += 1
-        return super().submit(fn, *args, **kwargs)
-
-
 @dataclass
 class Outbound:
     blog: Blog
     store: Store
     client: GuardedClient
-    pool: CountingPool
+    signer: Signer
     clock: Clock
     gone: list[str]
 
@@ -170,7 +160,7 @@ class Outbound:
 
         return DeliveryWorker(
             store or self.store,
-            SignedHttp(self.client, FormatMemory(), executor=self.pool),
+            SignedHttp(self.client, FormatMemory(), signer=self.signer),
             self.blog,
             clock=self.clock,
             concurrency=concurrency,
@@ -234,8 +224,9 @@ async def outbound(tmp_path: Path, keyset: KeySet) -> AsyncIterator[Outbound]:
     )
     store = await open_store(settings.database_path)
     client = GuardedClient(ClientSettings(user_agent="test", allow_private_addresses=True))
-    with CountingPool(4) as pool:
-        yield Outbound(Blog(settings, urls_for(settings), keyset), store, client, pool, Clock(), [])
+    signer = Signer(1)
+    yield Outbound(Blog(settings, urls_for(settings), keyset), store, client, signer, Clock(), [])
+    await signer.aclose()
     await client.aclose()
     await store.close()
 
@@ -302,8 +293,9 @@ async def test_fan_out_reaches_every_inbox_once_through_shared_inboxes(
         for received in peer.accepted():
             assert orjson.loads(received.body) == stored.document
             verify(received, peer.base, outbound.blog)
-    # Every request was signed in the pool: 7 deliveries, and the 2 cavage knocks refused.
-    assert outbound.pool.submitted == 9
+    # Every request was signed in the helper process: 7 deliveries, and the 2 cavage knocks
+    # refused.
+    assert outbound.signer.signed_in_helpers == 9
     assert await outbound.store.deliveries.progress(create.id) == Counts(delivered=7)
 
 
@@ -474,7 +466,7 @@ async def test_a_dead_workers_claims_are_taken_over_when_its_lease_ends(
     # A worker claims everything and dies before sending.
     lease_until = outbound.moment + timedelta(seconds=120)
     claimed = await outbound.store.deliveries.claim(
-        "dead", outbound.moment, lease_until, limit=10, per_host=10, busy={}
+        "dead", outbound.moment, lease_until, limit=10, per_host=10
     )
     assert len(claimed) == 3
     worker = outbound.worker()  # its lease is 120 s too

@@ -200,7 +200,7 @@ def public_loopback(monkeypatch: pytest.MonkeyPatch) -> None:
     def policy(ip: IPv4Address | IPv6Address) -> bool:
         return ip == PUBLIC_LOOPBACK or real(ip)
 
-    monkeypatch.setattr("fedipub.client.is_public_address", policy)
+    monkeypatch.setattr("fedipub.dialer.is_public_address", policy)
 
 
 @pytest.fixture(scope="session")

@@ -55,7 +55,6 @@ async def claim(store: Store, when: float, worker: str = "w1", **limits: int) ->
         at(when) + LEASE,
         limit=limits.get("limit", 100),
         per_host=limits.get("per_host", 4),
-        busy={},
     )
 
 
@@ -118,10 +117,15 @@ async def test_claims_are_round_robin_and_bounded_per_host(store: Store) -> None
     await add(store, "Create", [*many, B])
     jobs = await claim(store, 0, limit=3, per_host=2)
     assert sorted(job.host for job in jobs) == ["a.example", "a.example", "b.example"]
-    busy = await store.deliveries.claim(
-        "w1", T0, T0 + LEASE, limit=100, per_host=4, busy={"a.example": 3}
-    )
-    assert [job.host for job in busy] == ["a.example"]  # one slot left for a.example
+    # The rows w1 holds count against its limit per host: two more of a.example's, then none.
+    more = await claim(store, 0, per_host=4)
+    assert [job.host for job in more] == ["a.example", "a.example"]
+    assert await claim(store, 0, per_host=4) == []
+    # Another worker's limit is its own.
+    assert [job.host for job in await claim(store, 0, "w2", per_host=4)] == ["a.example"] * 4
+    # A recorded outcome frees its slot.
+    await store.deliveries.record_delivered(more[0], 202, at(1))
+    assert [job.host for job in await claim(store, 1, per_host=4)] == ["a.example"]
 
 
 async def test_an_update_waits_for_the_create_to_the_same_inbox(store: Store) -> None:
