@@ -47,6 +47,7 @@ from bench.results import Row, print_rows
 from fedipub.config import load_settings
 from fedipub.delivery import DeliveryWorker
 from fedipub.keys import load_keyset
+from fedipub.logs import configure_logging
 from fedipub.publishing import publish_article
 from fedipub.services import build_services
 from fedipub.signed_http import FormatMemory, SignedHttp
@@ -86,6 +87,7 @@ async def _deliver(
     data: Path, inboxes: list[str], followers: int, *, sign_inline: bool
 ) -> dict[str, Any]:
     settings = load_settings(data, {"FEDIPUB_ALLOW_PRIVATE_ADDRESSES": "1"})
+    configure_logging(settings.log_format)  # as `fedipub serve` logs (to stderr, kept)
     store = await open_store(settings.database_path)
     services = build_services(settings, store, load_keyset(settings.key_folder))
     try:

@@ -25,7 +25,7 @@ import random
 import secrets
 import socket
 from collections import deque
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Coroutine, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
@@ -64,6 +64,38 @@ class _Sent:
     response: Response | None
     detail: str = ""
     unsafe: bool = False  # refused by the SSRF guard: never retried
+
+
+class _Round:
+    """What one `run_once` has under way: requests on the network (`sending`), and tasks
+    still running (posting or recording); `changed` returns when any of that moves."""
+
+    def __init__(self) -> None:
+        self.sending = 0
+        self.tasks: set[asyncio.Task[None]] = set()
+        self.exhausted = False  # the last claim found nothing, and nothing was recorded since
+        self._event = asyncio.Event()
+
+    def start(self, delivery: Coroutine[Any, Any, None]) -> None:
+        self.sending += 1
+        task = asyncio.create_task(delivery)
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
+
+    def sent(self) -> None:
+        self.sending -= 1
+        self._event.set()
+
+    def recorded(self) -> None:
+        self.exhausted = False
+        self._event.set()
+
+    def wake(self, _: object = None) -> None:
+        self._event.set()
+
+    async def changed(self) -> None:
+        await self._event.wait()
+        self._event.clear()
 
 
 class HasInboxes(Protocol):
@@ -154,53 +186,35 @@ class DeliveryWorker:
             await self._store.deliveries.sweep(_moment(self._last_sweep))
         bodies: dict[str, asyncio.Task[bytes]] = {}
         ready: deque[Job] = deque()  # claimed, waiting for a slot
-        sending: dict[asyncio.Task[_Sent | None], Job] = {}
-        recording: set[asyncio.Task[None]] = set()
+        current = _Round()
         claiming: asyncio.Task[list[Job]] | None = None
-        exhausted = False  # the last claim found nothing, and nothing was recorded since
         attempted = 0
-
-        def recorded(_: object) -> None:
-            nonlocal exhausted
-            exhausted = False
-
         while True:
-            while ready and len(sending) < self._concurrency:
+            while ready and current.sending < self._concurrency:
                 job = ready.popleft()
                 if job.activity_id not in bodies:
                     bodies[job.activity_id] = asyncio.create_task(self._body(job.activity_id))
-                sending[asyncio.create_task(self._send(job, bodies[job.activity_id]))] = job
-            # Claimed ahead (up to twice the slots) while requests are out, in batches: a
-            # claim scans the due rows.
-            room = 2 * self._concurrency - len(sending) - len(ready)
-            wanted = room >= self._claim_batch or not (sending or ready)
-            if wanted and claiming is None and not exhausted and not self._stop.is_set():
-                claiming = asyncio.create_task(self._claim(room))
-            waiting: set[asyncio.Future[Any]] = {*sending, *([claiming] if claiming else [])}
-            if not waiting:
-                if not recording:
-                    return attempted
-                # What they record may make more rows claimable (an Update after its Create).
-                await asyncio.wait(recording)
-                continue
-            done, _ = await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
-            if claiming is not None and claiming in done:
+                current.start(self._deliver(job, bodies[job.activity_id], current))
+            if claiming is not None and claiming.done():
                 jobs = claiming.result()
-                claiming, exhausted = None, not jobs
+                claiming, current.exhausted = None, not jobs
                 ready.extend(jobs)
                 attempted += len(jobs)
-            for task in [task for task in sending if task in done]:
-                job = sending.pop(task)
-                sent = task.result()
-                if sent is None:
-                    continue
-                # Outcomes are written while the next requests go out. A host's slot is free
-                # once its outcome is recorded (the claim counts held rows), when its
-                # breaker may have tripped.
-                record = asyncio.create_task(self._record(job, sent))
-                recording.add(record)
-                record.add_done_callback(recorded)
-                record.add_done_callback(recording.discard)
+                continue
+            # Claimed ahead (up to twice the slots) while requests are out, in batches: a
+            # claim scans the due rows.
+            room = 2 * self._concurrency - current.sending - len(ready)
+            wanted = room >= self._claim_batch or not (current.sending or ready)
+            if wanted and claiming is None and not current.exhausted and not self._stop.is_set():
+                claiming = asyncio.create_task(self._claim(room))
+                claiming.add_done_callback(current.wake)
+            if claiming is None and not ready and not current.sending:
+                if not current.tasks:
+                    return attempted
+                # What they record may make more rows claimable (an Update after its Create).
+                await asyncio.wait(current.tasks)
+                continue
+            await current.changed()
 
     async def _claim(self, limit: int) -> list[Job]:
         now = self._clock()
@@ -244,6 +258,17 @@ class DeliveryWorker:
             raise NotFoundError(f"activity {activity_id} is queued but not stored")
         return orjson.dumps(activity.document)
 
+    async def _deliver(self, job: Job, body: asyncio.Task[bytes], current: _Round) -> None:
+        try:
+            sent = await self._send(job, body)
+        finally:
+            current.sent()
+        if sent is not None:
+            # Recorded while the next requests go out. A host's slot is free once its
+            # outcome is recorded (the claim counts held rows), when its breaker may trip.
+            await self._record(job, sent)
+            current.recorded()
+
     async def _send(self, job: Job, body: asyncio.Task[bytes]) -> _Sent | None:
         """POST the job's activity; None when that failed in a way the policy does not know
         (a bug, a missing activity): the row's lease expires and it is tried again."""
@@ -269,7 +294,7 @@ class DeliveryWorker:
         response, now = sent.response, self._clock()
         if response is not None and is_delivered(response.status):
             await self._store.deliveries.record_delivered(job, response.status, _moment(now))
-            log.info("delivered %s to %s: %d", job.activity_id, job.inbox, response.status)
+            log.debug("delivered %s to %s: %d", job.activity_id, job.inbox, response.status)
             self._result(DeliveryResult.DELIVERED)
             return
         status = None if response is None else response.status

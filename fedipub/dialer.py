@@ -65,6 +65,7 @@ class Dialer:
         (one allowed answer does not excuse another), ResolveError when there are none."""
         kept = self._answers.get(host)
         if kept is not None and kept[0] > self._clock():
+            self._answers.move_to_end(host)
             return kept[1]
         checked = await self._check(host, port, timeout)
         self._answers[host] = (self._clock() + self._ttl, checked)

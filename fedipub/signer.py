@@ -54,6 +54,7 @@ class _Helper(asyncio.SubprocessProtocol):
         self._transport: asyncio.SubprocessTransport | None = None
         self._stdin: asyncio.WriteTransport | None = None
         self._buffer = bytearray()
+        self._outgoing: list[bytes] = []
         self._pending: dict[int, asyncio.Future[bytes]] = {}
         self._next_id = 0
         self.loaded: set[int] = set()  # key slots this helper holds
@@ -74,16 +75,25 @@ class _Helper(asyncio.SubprocessProtocol):
 
     def sign(self, slot: int, message: bytes) -> asyncio.Future[bytes]:
         self._next_id = (self._next_id + 1) & 0xFFFFFFFF
-        future: asyncio.Future[bytes] = asyncio.get_running_loop().create_future()
-        self._pending[self._next_id] = future
         payload = _SLOT.pack(slot) + message
         self._write(_FRAME.pack(_SIGN, self._next_id, len(payload)) + payload)
+        future: asyncio.Future[bytes] = asyncio.get_running_loop().create_future()
+        self._pending[self._next_id] = future
         return future
 
     def _write(self, data: bytes) -> None:
         if self._stdin is None or self._stdin.is_closing():
             raise _HelperGone("the helper's input is closed")
-        self._stdin.write(data)
+        # Requests made in one turn of the event loop (a claim starts dozens of deliveries)
+        # go out in one write.
+        if not self._outgoing:
+            asyncio.get_running_loop().call_soon(self._flush)
+        self._outgoing.append(data)
+
+    def _flush(self) -> None:
+        data, self._outgoing = b"".join(self._outgoing), []
+        if self._stdin is not None and not self._stdin.is_closing():
+            self._stdin.write(data)
 
     def pipe_data_received(self, fd: int, data: bytes) -> None:
         self._buffer += data
@@ -105,10 +115,17 @@ class _Helper(asyncio.SubprocessProtocol):
     def process_exited(self) -> None:
         self.alive = False
         self._exited.set()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        # After the exit and after its output is read to the end: what is unanswered now
+        # never will be.
+        self.alive = False
         pending, self._pending = self._pending, {}
         for future in pending.values():
             if not future.done():
                 future.set_exception(_HelperGone("the helper process exited"))
+        if self._transport is not None:
+            self._transport.close()
 
     def close(self) -> None:
         """Close its input: the helper finishes what it was sent and exits."""
@@ -178,22 +195,22 @@ class Signer:
             return None
         self._helpers = [helper for helper in self._helpers if helper.alive]
         if (
-            not self._helpers
+            len(self._helpers) < self._processes
             and self._starting is None
             and self._clock() - self._last_start >= RESTART_AFTER
         ):
             self._last_start = self._clock()
-            self._starting = asyncio.create_task(self._start())
+            self._starting = asyncio.create_task(self._start(self._processes - len(self._helpers)))
         if self._starting is not None:  # every caller waits for the start under way
             await asyncio.shield(self._starting)
         if not self._helpers:
             return None
         return min(self._helpers, key=lambda helper: helper.load)
 
-    async def _start(self) -> None:
+    async def _start(self, count: int) -> None:
         loop = asyncio.get_running_loop()
         try:
-            for _ in range(self._processes):
+            for _ in range(count):
                 async with asyncio.timeout(START_TIMEOUT):
                     _, helper = await loop.subprocess_exec(
                         _Helper,

@@ -8,6 +8,8 @@ import signal
 import sys
 from urllib.parse import urlsplit
 
+import uvloop
+
 from fedipub.blog import urls_for
 from fedipub.commands.common import AddCommand, print_table, run_with_store, settings_of
 from fedipub.config import Settings
@@ -43,7 +45,8 @@ def cmd_worker(args: argparse.Namespace) -> int:
     settings = settings_of(args)
     load_keyset(settings.key_folder)  # refuse to start with missing or world-readable keys
     configure_logging(settings.log_format)
-    asyncio.run(_work(settings, args))
+    # uvloop, as `fedipub serve` runs under uvicorn: a fan-out is mostly event-loop work.
+    uvloop.run(_work(settings, args))
     return 0
 
 
