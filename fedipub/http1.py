@@ -98,6 +98,7 @@ class _Connection(asyncio.Protocol):
         self._framed = False  # the body's end is marked (Content-Length or chunked)
         self._keep_alive = False
         self._heard = False
+        self._spent = False  # more was sent than the response asked for: ignore it all
         self.reusable = False
         self.idle_since = 0.0
 
@@ -116,17 +117,19 @@ class _Connection(asyncio.Protocol):
             self.close()  # bytes nobody asked for: this connection cannot be trusted again
             return
         self._heard = True
-        if not self._headers_done:
-            self._head_bytes += len(data)
-            if self._head_bytes > MAX_HEAD:
-                self._fail(RemoteProtocolError("the response headers are too large"))
-                return
         try:
             self._parser.feed_data(data)
         except httptools.HttpParserError as exc:
             self._fail(RemoteProtocolError(f"malformed response: {exc}"))
+            self.close()  # even if a response ended before the bad bytes
+            return
         except httptools.HttpParserUpgrade:
             self._fail(RemoteProtocolError("the peer switched protocols"))
+            return
+        if not self._headers_done:  # so at most one read past the limit is parsed
+            self._head_bytes += len(data)
+            if self._head_bytes > MAX_HEAD:
+                self._fail(RemoteProtocolError("the response headers are too large"))
 
     def eof_received(self) -> bool:
         if self._response is not None and self._headers_done and not self._framed:
@@ -142,7 +145,14 @@ class _Connection(asyncio.Protocol):
 
     # httptools callbacks
 
+    def on_message_begin(self) -> None:
+        if self._response is None or self._response.done():
+            self.close()  # a response nobody asked for, after the one that was
+            self._spent = True
+
     def on_header(self, name: bytes, value: bytes) -> None:
+        if self._spent:
+            return
         key = name.decode("latin-1").lower()
         text = value.decode("latin-1")
         self._headers[key] = f"{self._headers[key]}, {text}" if key in self._headers else text
@@ -151,8 +161,14 @@ class _Connection(asyncio.Protocol):
         if self._parser.get_status_code() < 200:
             self._headers = {}  # a 1xx interim response: the real one follows
             return
+        if self._spent:
+            return
         self._headers_done = True
-        self._framed = "content-length" in self._headers or "transfer-encoding" in self._headers
+        # The body's end is marked by its length, or by chunked as the last transfer coding;
+        # otherwise it runs until the connection closes (RFC 9112 §6.3).
+        codings = self._headers.get("transfer-encoding", "").rsplit(",", 1)[-1]
+        chunked = codings.strip().lower() == "chunked"
+        self._framed = chunked or "content-length" in self._headers
 
     def on_body(self, body: bytes) -> None:
         if self._headers_done and self._response is not None and not self._response.done():
@@ -161,7 +177,7 @@ class _Connection(asyncio.Protocol):
                 self._finish(reusable=False)  # the rest is never read
 
     def on_message_complete(self) -> None:
-        if self._headers_done:
+        if self._headers_done and not self._spent:
             self._finish(reusable=self._parser.should_keep_alive())
 
     # the request
@@ -171,7 +187,7 @@ class _Connection(asyncio.Protocol):
             raise _Unanswered("the connection is closed")
         self._response = asyncio.get_running_loop().create_future()
         self._headers, self._body, self._head_bytes = {}, bytearray(), 0
-        self._headers_done = self._framed = self._heard = self.reusable = False
+        self._headers_done = self._framed = self._heard = self.reusable = self._spent = False
         self._transport.write(head + body)
         try:
             return await self._response
@@ -194,7 +210,8 @@ class _Connection(asyncio.Protocol):
             self.close()
         status = self._parser.get_status_code()
         body = bytes(self._body[: self._max_body])
-        self._response.set_result(RawResponse(status, self._headers, body))
+        headers, self._headers = self._headers, {}
+        self._response.set_result(RawResponse(status, headers, body))
 
     def _fail(self, error: Http1Error) -> None:
         if self._response is not None and not self._response.done():

@@ -196,5 +196,7 @@ class SignedHttp:
     async def _signed_post(
         self, url: str, body: bytes, headers: dict[str, str], auth: SignatureAuth
     ) -> Response:
-        signed = await auth.signed_headers("POST", url, headers, body)
+        target, host, path = self.client.post_target(url)
+        sent_as = f"{target.scheme}://{host}{path}"  # what goes on the wire, signed as such
+        signed = await auth.signed_headers("POST", sent_as, headers, body)
         return await self.client.post(url, body, headers={**headers, **signed})

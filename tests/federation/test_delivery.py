@@ -396,6 +396,21 @@ async def test_the_breaker_pauses_a_failing_host_and_a_success_resumes_it(
     assert len(peer.counts()) == 20
 
 
+async def test_a_url_httpx_would_rewrite_is_signed_as_it_is_sent(outbound: Outbound) -> None:
+    """An upper-case scheme and dot segments: the request goes out normalized (httpx's
+    reading), and its signature covers that path and Host, not the URL as written."""
+    peer = Inboxes()
+    written = peer.url("/users/x/../../inbox").replace("http://", "HTTP://")
+    await outbound.follow((written, None))
+    create = await outbound.publish()
+    await outbound.enqueue(create)
+    with peer.running():
+        assert await outbound.drain(outbound.worker()) == 1
+    [received] = peer.accepted()
+    assert received.path == "/inbox"
+    verify(received, peer.base, outbound.blog)
+
+
 async def test_an_update_never_overtakes_its_create(outbound: Outbound) -> None:
     peer = Inboxes()
     await outbound.follow((peer.url("/inbox"), None))
