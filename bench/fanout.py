@@ -114,7 +114,7 @@ async def _deliver(
         result = await publish_article(store, services.blog, source, now=datetime.now(UTC))
         assert result.activity is not None
         queued = time.perf_counter()
-        cpu_before = time.process_time()
+        cpu_before, machine_before = time.process_time(), machine_ticks()
         worker = services.delivery_worker()
         if sign_inline:  # the worker `fedipub serve` runs, but signing on the event loop
             worker = DeliveryWorker(
@@ -131,6 +131,7 @@ async def _deliver(
             attempted += more
         finished = time.perf_counter()
         cpu_seconds = time.process_time() - cpu_before
+        busy, idle = (now - then for now, then in zip(machine_ticks(), machine_before, strict=True))
         counts = await store.deliveries.progress(result.activity.id)
         return {
             "followers": followers,
@@ -139,6 +140,7 @@ async def _deliver(
             "publish_seconds": queued - started,
             "deliver_seconds": finished - queued,
             "deliver_cpu_seconds": cpu_seconds,
+            "machine_busy": busy / max(1, busy + idle),
             "attempted": attempted,
             "delivered": counts.delivered,
             "not_delivered": counts.total - counts.delivered,
@@ -149,6 +151,15 @@ async def _deliver(
     finally:
         await services.aclose()
         await store.close()
+
+
+def machine_ticks() -> tuple[int, int]:
+    """All cores' busy and idle time so far (Linux's /proc/stat, in clock ticks): the
+    receivers and the signing helper run beside the delivering process."""
+    user, nice, system, idle, iowait, irq, softirq, steal = (
+        int(field) for field in Path("/proc/stat").read_text().split()[1:9]
+    )
+    return user + nice + system + irq + softirq + steal, idle + iowait
 
 
 def rss_mb_self() -> float:
@@ -311,7 +322,9 @@ def run(followers: int = 10_000, hosts: int = 1_000) -> list[Row]:
             f"{large.exactly_once}/{hosts} hosts got exactly one request, {large.extra} extra,"
             f" {large.unsigned} unsigned; publishing (queueing {hosts} deliveries) took"
             f" {1000 * large.report['publish_seconds']:.0f} ms; the delivering process used"
-            f" {_cpu(large)}",
+            f" {_cpu(large)}; all {os.cpu_count()} cores were"
+            f" {100 * large.report['machine_busy']:.0f}% busy (receivers and signing helper"
+            " included)",
         ),
         Row(
             "fanout: deliveries/s as above, signing on the event loop instead of the helper",

@@ -6,13 +6,12 @@ all; `recipients` says to which inboxes. The worker claims due rows with a lease
 (`store/deliveries.py`), posts them signed, records each outcome as its response arrives, and
 decides retries with the pure policy of `retry.py`.
 
-Throughput: claims are taken ahead, up to twice the requests in flight, in batches (a claim
-scans the due rows), while requests are out; so a lease only has to outlast two rounds of
-requests. Per host no more than `per_host` rows are held, and hosts are served round-robin.
-Outcomes are recorded while the next requests go out, grouped into shared commits. The body
-is serialized once per activity, not per inbox; RSA signing (~250 µs a request) happens in
-helper processes (signer.py) and the POSTs go through `http1`, so the event loop does little
-more than the network.
+Throughput: claims are taken ahead, up to twice the requests allowed in flight, in batches (a
+claim scans the due rows), so a lease only has to outlast two rounds of requests. A claimed
+delivery is signed at once, in a helper process (signer.py), and takes one of the
+`concurrency` slots only to send, through `http1`; its outcome is recorded while the next
+requests go out, in shared commits. Per host no more than `per_host` rows are held, and hosts
+are served round-robin. The body is serialized once per activity, not per inbox.
 """
 
 from __future__ import annotations
@@ -24,7 +23,6 @@ import os
 import random
 import secrets
 import socket
-from collections import deque
 from collections.abc import Awaitable, Callable, Coroutine, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -67,11 +65,13 @@ class _Sent:
 
 
 class _Round:
-    """What one `run_once` has under way: requests on the network (`sending`), and tasks
-    still running (posting or recording); `changed` returns when any of that moves."""
+    """What one `run_once` has under way: deliveries not yet answered (`sending`: being
+    signed, waiting for one of the `slots` or on the network), and tasks still running
+    (sending or recording); `changed` returns when any of that moves."""
 
-    def __init__(self) -> None:
+    def __init__(self, concurrency: int) -> None:
         self.sending = 0
+        self.slots = asyncio.Semaphore(concurrency)
         self.tasks: set[asyncio.Task[None]] = set()
         self.exhausted = False  # the last claim found nothing, and nothing was recorded since
         self._event = asyncio.Event()
@@ -185,30 +185,26 @@ class DeliveryWorker:
             self._last_sweep = self._clock()
             await self._store.deliveries.sweep(_moment(self._last_sweep))
         bodies: dict[str, asyncio.Task[bytes]] = {}
-        ready: deque[Job] = deque()  # claimed, waiting for a slot
-        current = _Round()
+        current = _Round(self._concurrency)
         claiming: asyncio.Task[list[Job]] | None = None
         attempted = 0
         while True:
-            while ready and current.sending < self._concurrency:
-                job = ready.popleft()
-                if job.activity_id not in bodies:
-                    bodies[job.activity_id] = asyncio.create_task(self._body(job.activity_id))
-                current.start(self._deliver(job, bodies[job.activity_id], current))
             if claiming is not None and claiming.done():
                 jobs = claiming.result()
                 claiming, current.exhausted = None, not jobs
-                ready.extend(jobs)
+                for job in jobs:
+                    if job.activity_id not in bodies:
+                        bodies[job.activity_id] = asyncio.create_task(self._body(job.activity_id))
+                    current.start(self._deliver(job, bodies[job.activity_id], current))
                 attempted += len(jobs)
-                continue
-            # Claimed ahead (up to twice the slots) while requests are out, in batches: a
-            # claim scans the due rows.
-            room = 2 * self._concurrency - current.sending - len(ready)
-            wanted = room >= self._claim_batch or not (current.sending or ready)
+            # Claimed ahead, up to twice the requests allowed in flight, while requests are
+            # out: the others are signed meanwhile. In batches: a claim scans the due rows.
+            room = 2 * self._concurrency - current.sending
+            wanted = room >= self._claim_batch or not current.sending
             if wanted and claiming is None and not current.exhausted and not self._stop.is_set():
                 claiming = asyncio.create_task(self._claim(room))
                 claiming.add_done_callback(current.wake)
-            if claiming is None and not ready and not current.sending:
+            if claiming is None and not current.sending:
                 if not current.tasks:
                     return attempted
                 # What they record may make more rows claimable (an Update after its Create).
@@ -260,7 +256,7 @@ class DeliveryWorker:
 
     async def _deliver(self, job: Job, body: asyncio.Task[bytes], current: _Round) -> None:
         try:
-            sent = await self._send(job, body)
+            sent = await self._send(job, body, current.slots)
         finally:
             current.sent()
         if sent is not None:
@@ -269,12 +265,16 @@ class DeliveryWorker:
             await self._record(job, sent)
             current.recorded()
 
-    async def _send(self, job: Job, body: asyncio.Task[bytes]) -> _Sent | None:
+    async def _send(
+        self, job: Job, body: asyncio.Task[bytes], slots: asyncio.Semaphore
+    ) -> _Sent | None:
         """POST the job's activity; None when that failed in a way the policy does not know
         (a bug, a missing activity): the row's lease expires and it is tried again."""
         keys, urls = self._blog.keys, self._blog.urls
         try:
-            response = await self._http.post(job.inbox, await body, keys.blog_rsa, urls.main_key)
+            response = await self._http.post(
+                job.inbox, await body, keys.blog_rsa, urls.main_key, slot=slots
+            )
         except UnsafeURLError as exc:
             return _Sent(None, exc.reason, unsafe=True)
         except DeliveryError as exc:

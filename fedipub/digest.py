@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import hashlib
 import hmac
 from collections.abc import Mapping
@@ -26,11 +27,14 @@ from fedipub.structured_fields import Item, parse_dictionary
 _HASHES = {"sha-256": "sha256", "sha-512": "sha512"}
 
 
+# A fan-out signs one body for each of thousands of inboxes: hashing it once is enough.
+@functools.lru_cache(maxsize=8)
 def build_digest_header(body: bytes) -> str:
     """`SHA-256=<base64>`, spelled as Mastodon sends it."""
     return "SHA-256=" + base64.b64encode(hashlib.sha256(body).digest()).decode("ascii")
 
 
+@functools.lru_cache(maxsize=8)
 def build_content_digest(body: bytes, algorithm: str = "sha-256") -> str:
     """An RFC 9530 `Content-Digest` value with one member, e.g. `sha-256=:<base64>:`."""
     if algorithm not in _HASHES:

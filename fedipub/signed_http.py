@@ -8,9 +8,11 @@ once more with the other; the format that worked is remembered per host.
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections import OrderedDict
 from collections.abc import AsyncGenerator, Callable, Generator, Mapping
+from contextlib import AbstractAsyncContextManager
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -180,23 +182,32 @@ class SignedHttp:
         key_id: str,
         *,
         headers: Mapping[str, str] | None = None,
+        slot: AbstractAsyncContextManager[Any] | None = None,
     ) -> Response:
+        """POST signed; the request (and a second knock) is made inside `slot` when given,
+        the first signature before it: a limit on requests in flight does not also hold
+        requests waiting for their signature."""
         first = self._formats.first_choice(url)
         sent = {"content-type": "application/activity+json", **(headers or {})}
-        response = await self._signed_post(url, body, sent, self._auth(key, key_id, first))
-        if response.status in _RETRY_POST:
-            retry = await self._signed_post(url, body, sent, self._auth(key, key_id, _other(first)))
-            if retry.status < 300:
-                self._formats.remember(url, _other(first))
-            return retry
+        signed = await self._signed(url, body, sent, self._auth(key, key_id, first))
+        async with slot or contextlib.nullcontext():
+            response = await self.client.post(url, body, headers=signed)
+            if response.status in _RETRY_POST:
+                other = self._auth(key, key_id, _other(first))
+                retry = await self.client.post(
+                    url, body, headers=await self._signed(url, body, sent, other)
+                )
+                if retry.status < 300:
+                    self._formats.remember(url, _other(first))
+                return retry
         if response.status < 300:
             self._formats.remember(url, first)
         return response
 
-    async def _signed_post(
+    async def _signed(
         self, url: str, body: bytes, headers: dict[str, str], auth: SignatureAuth
-    ) -> Response:
+    ) -> dict[str, str]:
+        """`headers` and the signature's, for the URL as `client.post` sends it."""
         target, host, path = self.client.post_target(url)
-        sent_as = f"{target.scheme}://{host}{path}"  # what goes on the wire, signed as such
-        signed = await auth.signed_headers("POST", sent_as, headers, body)
-        return await self.client.post(url, body, headers={**headers, **signed})
+        sent_as = f"{target.scheme}://{host}{path}"
+        return {**headers, **await auth.signed_headers("POST", sent_as, headers, body)}
