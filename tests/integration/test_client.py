@@ -13,9 +13,8 @@ import gzip
 import socket
 import ssl
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Generator, Mapping
+from collections.abc import AsyncIterator, Generator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
 from ipaddress import IPv4Address, IPv6Address
 from pathlib import Path
 from typing import Any
@@ -32,6 +31,16 @@ from fedipub import netguard
 from fedipub.client import ClientSettings, GuardedClient
 from fedipub.errors import DeliveryError, FetchError, UnsafeURLError
 from fedipub.vocab import ACTIVITY_JSON, JRD_JSON, LD_JSON_AS
+from tests.loopback import (
+    FakeDNS,
+    Handler,
+    LoopbackServer,
+    Seen,
+    answer_when_released,
+    reply,
+    running,
+    write_response,
+)
 
 pytestmark = pytest.mark.anyio
 
@@ -45,117 +54,8 @@ def anyio_backend() -> str:
     return "asyncio"
 
 
-@dataclass
-class Seen:
-    method: str
-    path: str
-    headers: dict[str, str]
-    body: bytes
-
-
-Handler = Callable[[Seen, asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
-
-
-@dataclass
-class LoopbackServer:
-    """A minimal HTTP/1.1 server with keep-alive that records what it accepted and saw."""
-
-    handler: Handler
-    host: str = "127.0.0.1"
-    port: int = 0
-    accepted: int = 0
-    requests: list[Seen] = field(default_factory=list)
-    disconnected: asyncio.Event = field(default_factory=asyncio.Event)
-    _tasks: set[asyncio.Task[Any]] = field(default_factory=set)
-    _writers: list[asyncio.StreamWriter] = field(default_factory=list)
-
-    def url(self, path: str = "/") -> str:
-        return f"http://{self.host}:{self.port}{path}"
-
-    async def serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        self.accepted += 1
-        task = asyncio.current_task()
-        assert task is not None
-        self._tasks.add(task)
-        self._writers.append(writer)
-        try:
-            while line := await reader.readline():
-                method, path, _ = line.decode().split(" ", 2)
-                headers = {}
-                while (header := await reader.readline()) not in (b"\r\n", b""):
-                    name, _, value = header.decode().partition(":")
-                    headers[name.strip().lower()] = value.strip()
-                body = await reader.readexactly(int(headers.get("content-length", "0")))
-                seen = Seen(method, path, headers, body)
-                self.requests.append(seen)
-                await self.handler(seen, reader, writer)
-        except (ConnectionError, asyncio.IncompleteReadError, ssl.SSLError):
-            pass
-        finally:
-            writer.close()
-            self.disconnected.set()
-            self._tasks.discard(task)
-
-    async def stop(self, server: asyncio.Server) -> None:
-        server.close()
-        for writer in self._writers:
-            writer.close()
-        for task in list(self._tasks):
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
-
-
-@asynccontextmanager
-async def running(
-    handler: Handler, host: str = "127.0.0.1", tls: ssl.SSLContext | None = None
-) -> AsyncIterator[LoopbackServer]:
-    state = LoopbackServer(handler, host)
-    server = await asyncio.start_server(state.serve, host, 0, ssl=tls)
-    state.port = server.sockets[0].getsockname()[1]
-    try:
-        yield state
-    finally:
-        await state.stop(server)
-
-
-async def write_response(
-    writer: asyncio.StreamWriter, status: int, headers: Mapping[str, str], body: bytes
-) -> None:
-    lines = [f"HTTP/1.1 {status} Status", *(f"{k}: {v}" for k, v in headers.items())]
-    if "content-length" not in headers:
-        lines.append(f"content-length: {len(body)}")
-    writer.write("\r\n".join([*lines, "", ""]).encode() + body)
-    await writer.drain()
-
-
-def reply(
-    status: int = 200, body: bytes = b"", headers: Mapping[str, str] | None = None
-) -> Handler:
-    async def handler(
-        seen: Seen, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
-    ) -> None:
-        await write_response(writer, status, headers or {}, body)
-
-    return handler
-
-
 def redirect_to(location: str) -> Handler:
-    return reply(302, headers={"location": location})
-
-
-class FakeDNS:
-    """Answers from a table, one answer per lookup (the last one repeats), and records lookups."""
-
-    def __init__(self, answers: Mapping[str, list[list[str]]]) -> None:
-        self.answers = {host: list(queue) for host, queue in answers.items()}
-        self.lookups: list[str] = []
-
-    async def __call__(self, host: str, port: int) -> list[str]:
-        self.lookups.append(host)
-        if host not in self.answers:
-            raise socket.gaierror(socket.EAI_NONAME, "not in the test's table")
-        queue = self.answers[host]
-        return queue.pop(0) if len(queue) > 1 else queue[0]
+    return reply(302, b"", {"location": location})
 
 
 @asynccontextmanager
@@ -501,23 +401,17 @@ async def test_the_least_recently_used_host_is_evicted_and_closed() -> None:
     ):
         for peer in (a, b, c):
             await client.get(peer.url())
-        await asyncio.wait_for(a.disconnected.wait(), 5)
-        assert not b.disconnected.is_set()
+        await a.until(lambda: a.ended >= 1)
+        assert b.ended == 0
         assert (await client.get(a.url())).body == b"a"
-        await asyncio.wait_for(b.disconnected.wait(), 5)
+        await b.until(lambda: b.ended >= 1)
         assert (a.accepted, b.accepted, c.accepted) == (2, 1, 1)
 
 
 async def test_an_evicted_host_finishes_its_request_before_closing() -> None:
     arrived, release = asyncio.Event(), asyncio.Event()
-
-    async def slow(seen: Seen, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        arrived.set()
-        await release.wait()
-        await write_response(writer, 200, {}, b"late")
-
     async with (
-        running(slow) as a,
+        running(answer_when_released(arrived, release, b"late")) as a,
         running(reply(200, b"b")) as b,
         guarded(True, max_hosts=1) as client,
     ):
@@ -526,7 +420,7 @@ async def test_an_evicted_host_finishes_its_request_before_closing() -> None:
         await client.get(b.url())  # evicts a's client while its request is in flight
         release.set()
         assert (await pending).body == b"late"
-        await asyncio.wait_for(a.disconnected.wait(), 5)
+        await a.until(lambda: a.ended >= 1)
 
 
 async def test_post_returns_any_status_and_follows_no_redirect() -> None:

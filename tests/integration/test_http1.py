@@ -1,6 +1,6 @@
 """The HTTP/1.1 delivery pool (`fedipub/http1.py`) against real servers on loopback.
 
-Each server here is an asyncio server that reads requests and answers with bytes the test
+Each server is a `tests.loopback` server that reads requests and answers with bytes the test
 chooses, well-formed or hostile, and counts the connections it accepted and saw end. Every
 request runs under a short deadline, so a pool that waits for what never comes fails the test
 instead of hanging it. Host names only ever go through `FakeDNS`; sockets only to 127.0.0.0/8.
@@ -13,10 +13,9 @@ import re
 import socket
 import ssl
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
 
 import pytest
 
@@ -35,155 +34,25 @@ from fedipub.http1 import (
     request_head,
 )
 from fedipub.netguard import ParsedTarget
+from tests.loopback import (
+    TIMEOUT,
+    FakeDNS,
+    Handler,
+    LoopbackServer,
+    Seen,
+    answer_when_released,
+    reply,
+    response_bytes,
+    running,
+    write_response,
+)
 
 pytestmark = pytest.mark.anyio
-
-TIMEOUT = 2.0  # seconds any one step may take; every step here takes milliseconds
 
 
 @pytest.fixture
 def anyio_backend() -> str:
     return "asyncio"
-
-
-@dataclass
-class Seen:
-    """A request as it arrived: `head` is the request line and headers, byte for byte."""
-
-    connection: int  # which accepted connection carried it, from 1
-    nth: int  # its place on that connection, from 1
-    method: str
-    path: str
-    head: bytes
-    headers: dict[str, str]
-    body: bytes
-
-
-Handler = Callable[[Seen, asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
-
-
-@dataclass
-class LoopbackServer:
-    """Reads requests one after another on each connection and lets `handler` answer them."""
-
-    handler: Handler
-    host: str = "127.0.0.1"
-    port: int = 0
-    accepted: int = 0
-    ended: int = 0  # connections that closed, by either side
-    open: int = 0
-    most_open: int = 0
-    requests: list[Seen] = field(default_factory=list)
-    _changed: asyncio.Condition = field(default_factory=asyncio.Condition)
-    _tasks: set[asyncio.Task[Any]] = field(default_factory=set)
-    _writers: list[asyncio.StreamWriter] = field(default_factory=list)
-
-    def target(self) -> ParsedTarget:
-        return ParsedTarget("http", self.host, self.port)
-
-    def authority(self) -> str:
-        host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"{host}:{self.port}"
-
-    async def until(self, predicate: Callable[[], bool]) -> None:
-        """Wait, briefly, for the server's counts to satisfy `predicate`."""
-        async with asyncio.timeout(TIMEOUT), self._changed:
-            await self._changed.wait_for(predicate)
-
-    async def _notify(self) -> None:
-        async with self._changed:
-            self._changed.notify_all()
-
-    async def serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        self.accepted += 1
-        self.open += 1
-        self.most_open = max(self.most_open, self.open)
-        connection, nth = self.accepted, 0
-        task = asyncio.current_task()
-        assert task is not None
-        self._tasks.add(task)
-        self._writers.append(writer)
-        await self._notify()
-        try:
-            while not writer.is_closing():
-                head = await reader.readuntil(b"\r\n\r\n")
-                request_line, *lines = head[:-4].decode("latin-1").split("\r\n")
-                method, path, _ = request_line.split(" ", 2)
-                headers = {}
-                for line in lines:
-                    name, _, value = line.partition(":")
-                    headers[name.strip().lower()] = value.strip()
-                body = await reader.readexactly(int(headers.get("content-length", "0")))
-                nth += 1
-                seen = Seen(connection, nth, method, path, head, headers, body)
-                self.requests.append(seen)
-                await self._notify()
-                await self.handler(seen, reader, writer)
-        except (ConnectionError, asyncio.IncompleteReadError):
-            pass  # the client hung up
-        finally:
-            writer.close()
-            self.open -= 1
-            self.ended += 1
-            self._tasks.discard(task)
-            await self._notify()
-
-    async def stop(self, server: asyncio.Server) -> None:
-        server.close()
-        for writer in self._writers:
-            writer.close()
-        for task in list(self._tasks):
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
-
-
-@asynccontextmanager
-async def running(handler: Handler, host: str = "127.0.0.1") -> AsyncIterator[LoopbackServer]:
-    state = LoopbackServer(handler, host)
-    server = await asyncio.start_server(state.serve, host, 0)
-    state.port = server.sockets[0].getsockname()[1]
-    try:
-        yield state
-    finally:
-        await state.stop(server)
-
-
-def response_bytes(
-    status: int,
-    headers: Sequence[tuple[str, str]] | Mapping[str, str],
-    body: bytes,
-    version: str = "HTTP/1.1",
-) -> bytes:
-    pairs = list(headers.items()) if isinstance(headers, Mapping) else list(headers)
-    lines = [f"{version} {status} Status", *(f"{name}: {value}" for name, value in pairs)]
-    if not any(name.lower() == "content-length" for name, _ in pairs):
-        lines.append(f"content-length: {len(body)}")
-    return "\r\n".join([*lines, "", ""]).encode("latin-1") + body
-
-
-async def write_response(
-    writer: asyncio.StreamWriter,
-    status: int,
-    headers: Sequence[tuple[str, str]] | Mapping[str, str],
-    body: bytes,
-    version: str = "HTTP/1.1",
-) -> None:
-    writer.write(response_bytes(status, headers, body, version))
-    await writer.drain()
-
-
-def reply(
-    status: int = 200,
-    body: bytes = b"ok",
-    headers: Sequence[tuple[str, str]] | Mapping[str, str] = (),
-    version: str = "HTTP/1.1",
-) -> Handler:
-    async def handler(
-        seen: Seen, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
-    ) -> None:
-        await write_response(writer, status, headers, body, version)
-
-    return handler
 
 
 def send_raw(data: bytes, *, close: bool) -> Handler:
@@ -205,20 +74,6 @@ def send_raw(data: bytes, *, close: bool) -> Handler:
 async def hang_up(seen: Seen, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
     """Read the request, answer nothing, close."""
     writer.close()
-
-
-class FakeDNS:
-    """Answers from a table and records the lookups; an unknown name fails as getaddrinfo does."""
-
-    def __init__(self, answers: Mapping[str, list[str]]) -> None:
-        self.answers = dict(answers)
-        self.lookups: list[str] = []
-
-    async def __call__(self, host: str, port: int) -> list[str]:
-        self.lookups.append(host)
-        if host not in self.answers:
-            raise socket.gaierror(socket.EAI_NONAME, "not in the test's table")
-        return self.answers[host]
 
 
 @dataclass
@@ -759,14 +614,8 @@ async def test_the_least_recently_used_origin_is_evicted_and_its_connection_clos
 
 async def test_an_origin_evicted_mid_request_finishes_it_and_then_closes() -> None:
     arrived, release = asyncio.Event(), asyncio.Event()
-
-    async def slow(seen: Seen, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        arrived.set()
-        await release.wait()
-        await write_response(writer, 200, {}, b"late")
-
     async with (
-        running(slow) as a,
+        running(answer_when_released(arrived, release, b"late")) as a,
         running(reply(200, b"b")) as b,
         pooled(max_hosts=1) as pool,
     ):
@@ -848,12 +697,12 @@ async def test_a_closed_port_is_a_connect_error() -> None:
     ("answers", "message"),
     [
         pytest.param({}, r"cannot resolve peer\.test", id="unknown-name"),
-        pytest.param({"peer.test": []}, r"peer\.test has no address", id="no-address"),
-        pytest.param({"peer.test": ["not an address"]}, "cannot resolve", id="junk-answer"),
+        pytest.param({"peer.test": [[]]}, r"peer\.test has no address", id="no-address"),
+        pytest.param({"peer.test": [["not an address"]]}, "cannot resolve", id="junk-answer"),
     ],
 )
 async def test_a_name_that_does_not_resolve_is_a_connect_error(
-    answers: dict[str, list[str]], message: str
+    answers: dict[str, list[list[str]]], message: str
 ) -> None:
     async with running(reply()) as peer, pooled(FakeDNS(answers)) as pool:
         with pytest.raises(ConnectError, match=message) as caught:
@@ -876,7 +725,7 @@ async def test_a_resolver_that_never_answers_is_a_connect_timeout() -> None:
 async def test_the_next_address_is_tried_when_one_refuses() -> None:
     # Nothing listens on 127.0.0.3; the name's second address is the server.
     async with running(reply()) as peer:
-        dns = FakeDNS({"peer.test": ["127.0.0.3", "127.0.0.1"]})
+        dns = FakeDNS({"peer.test": [["127.0.0.3", "127.0.0.1"]]})
         async with pooled(dns) as pool:
             target = ParsedTarget("http", "peer.test", peer.port)
             assert (await post(pool, peer, target=target)).body == b"ok"
@@ -888,12 +737,12 @@ async def test_the_next_address_is_tried_when_one_refuses() -> None:
     ("host", "answers"),
     [
         pytest.param("127.0.0.1", {}, id="literal"),
-        pytest.param("peer.test", {"peer.test": ["127.0.0.1"]}, id="name"),
-        pytest.param("mixed.test", {"mixed.test": ["8.8.8.8", "127.0.0.1"]}, id="one-of-two"),
+        pytest.param("peer.test", {"peer.test": [["127.0.0.1"]]}, id="name"),
+        pytest.param("mixed.test", {"mixed.test": [["8.8.8.8", "127.0.0.1"]]}, id="one-of-two"),
     ],
 )
 async def test_a_private_address_is_refused_before_any_connection(
-    host: str, answers: dict[str, list[str]]
+    host: str, answers: dict[str, list[list[str]]]
 ) -> None:
     async with running(reply()) as peer, pooled(FakeDNS(answers), allow_private=False) as pool:
         with pytest.raises(UnsafeURLError, match="not a public address"):
@@ -974,7 +823,7 @@ async def guarded(dns: FakeDNS) -> AsyncIterator[GuardedClient]:
 async def test_guarded_post_reaches_the_server_either_way(
     url: str, server_host: str, authority: str, path: str | None
 ) -> None:
-    dns = FakeDNS({"peer.test": ["127.0.0.1"], "xn--strae-oqa.test": ["127.0.0.1"]})
+    dns = FakeDNS({"peer.test": [["127.0.0.1"]], "xn--strae-oqa.test": [["127.0.0.1"]]})
     async with running(reply(202, b"thanks"), server_host) as peer, guarded(dns) as client:
         full = url.format(port=peer.port)
         assert bool(_PLAIN_URL.fullmatch(full)) == (path is None)
