@@ -233,6 +233,34 @@ async def test_a_name_is_dialled_at_the_address_that_was_checked(
 
 
 @pytest.mark.usefixtures("public_loopback")
+async def test_a_post_goes_over_tls_to_the_checked_address_and_the_name_is_verified(
+    public_tls: ssl.SSLContext,
+) -> None:
+    """POSTs (deliveries) take the other client, `http1`: the same pinning, SNI and checks."""
+    dns = FakeDNS(
+        {
+            "public.test": [[str(PUBLIC_LOOPBACK)], ["127.0.0.1"]],
+            "other.test": [[str(PUBLIC_LOOPBACK)]],
+        }
+    )
+    async with (
+        canaries() as (v4, _, _),
+        running(reply(202, b""), str(PUBLIC_LOOPBACK), public_tls) as peer,
+        guarded(False, dns) as client,
+    ):
+        url = f"https://public.test:{peer.port}/inbox"
+        for _ in range(2):
+            response = await client.post(url, b"{}", headers={"content-type": ACTIVITY_JSON})
+            assert response.status == 202
+        # The certificate names public.test only.
+        with pytest.raises(DeliveryError, match="certificate"):
+            await client.post(f"https://other.test:{peer.port}/inbox", b"{}", headers={})
+    assert [seen.headers["host"] for seen in peer.requests] == [f"public.test:{peer.port}"] * 2
+    assert (peer.accepted, v4.accepted) == (1, 0)  # one kept-alive connection; no rebinding
+    assert dns.lookups == ["public.test", "other.test"]
+
+
+@pytest.mark.usefixtures("public_loopback")
 @pytest.mark.parametrize(
     ("location", "message"),
     [
