@@ -6,9 +6,10 @@ all; `recipients` says to which inboxes. The worker claims due rows with a lease
 (`store/deliveries.py`), posts them signed, records each outcome as its response arrives, and
 decides retries with the pure policy of `retry.py`.
 
-Throughput: claims are taken ahead, up to twice the requests allowed in flight, in batches (a
-claim scans the due rows), so a lease only has to outlast two rounds of requests. A claimed
-delivery is signed at once, in a helper process (signer.py), and takes one of the
+Throughput: claims are taken ahead, up to four times the requests allowed in flight, in
+batches of `concurrency` (a claim scans the due rows: ~2 ms at a thousand), so a lease must
+outlast four rounds of requests (the default 120 s is eight times a request's 15 s deadline).
+A claimed delivery is signed at once, in a helper process (signer.py), and takes one of the
 `concurrency` slots only to send, through `http1`; its outcome is recorded while the next
 requests go out, in shared commits. Per host no more than `per_host` rows are held, and hosts
 are served round-robin. The body is serialized once per activity, not per inbox.
@@ -159,7 +160,7 @@ class DeliveryWorker:
         self._blog = blog
         self._clock = clock
         self._concurrency = concurrency
-        self._claim_batch = max(1, concurrency // 4)
+        self._claim_batch = max(1, concurrency)
         self._per_host = per_host
         self._lease = lease_seconds
         self._on_gone = on_gone
@@ -197,9 +198,9 @@ class DeliveryWorker:
                         bodies[job.activity_id] = asyncio.create_task(self._body(job.activity_id))
                     current.start(self._deliver(job, bodies[job.activity_id], current))
                 attempted += len(jobs)
-            # Claimed ahead, up to twice the requests allowed in flight, while requests are
-            # out: the others are signed meanwhile. In batches: a claim scans the due rows.
-            room = 2 * self._concurrency - current.sending
+            # Claimed ahead (see the module docstring) while requests are out: the others are
+            # signed meanwhile.
+            room = 4 * self._concurrency - current.sending
             wanted = room >= self._claim_batch or not current.sending
             if wanted and claiming is None and not current.exhausted and not self._stop.is_set():
                 claiming = asyncio.create_task(self._claim(room))
