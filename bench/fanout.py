@@ -109,7 +109,7 @@ async def _deliver(
             title="To every follower",
             body_markdown="An article for *everyone*. " * 30,
         )
-        await services.signer.start()  # as `fedipub serve` and `fedipub worker` do
+        await services.http.start()  # as a running delivery worker does (`run`)
         started = time.perf_counter()
         result = await publish_article(store, services.blog, source, now=datetime.now(UTC))
         assert result.activity is not None

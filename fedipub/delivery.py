@@ -227,6 +227,8 @@ class DeliveryWorker:
         """Deliver until `stop` is set; then finish what is in flight and return. Claims are
         only taken for requests that start at once, so nothing claimed is left behind."""
         self._stop = stop
+        # Its signing helpers are ready before the first fan-out, not started by it (~150 ms).
+        await self._http.start()
         while not stop.is_set():
             self._wake.clear()
             try:

@@ -151,6 +151,11 @@ class SignedHttp:
         self._clock = clock
         self._signer = signer
 
+    async def start(self) -> None:
+        """Start the signing helpers now rather than at the first signature."""
+        if self._signer is not None:
+            await self._signer.start()
+
     def _auth(self, key: PrivateKey, key_id: str, fmt: SignatureFormat) -> SignatureAuth:
         return SignatureAuth(key, key_id, fmt, clock=self._clock, signer=self._signer)
 

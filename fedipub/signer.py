@@ -11,6 +11,7 @@ signature) and talks to each over its stdin and stdout:
               KEY:  id = key slot, payload = the private key (PKCS#8 DER)
               SIGN: id = request id, payload = key slot (4) + the message
     answer:   status (1 byte: 0 signed, 1 failed), id (4), length (4), signature or error
+              (and first of all, once its imports are done: status 2 ready, id 0, length 0)
 
 The key never leaves the machine: it goes down a pipe to our own child. A helper that dies
 fails none of its requests: they are signed inline, and helpers are started again after
@@ -38,7 +39,7 @@ log = logging.getLogger("fedipub.signer")
 _FRAME = struct.Struct("!BII")
 _SLOT = struct.Struct("!I")
 _KEY, _SIGN = 1, 2
-_SIGNED, _FAILED = 0, 1
+_SIGNED, _FAILED, _READY = 0, 1, 2
 RESTART_AFTER = 30.0
 START_TIMEOUT = 30.0
 
@@ -59,6 +60,7 @@ class _Helper(asyncio.SubprocessProtocol):
         self._next_id = 0
         self.loaded: set[int] = set()  # key slots this helper holds
         self.alive = True
+        self.ready: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._exited = asyncio.Event()
 
     @property
@@ -104,6 +106,10 @@ class _Helper(asyncio.SubprocessProtocol):
                 return
             payload = bytes(self._buffer[_FRAME.size : end])
             del self._buffer[:end]
+            if status == _READY:
+                if not self.ready.done():
+                    self.ready.set_result(None)
+                continue
             future = self._pending.pop(request, None)
             if future is None or future.done():
                 continue
@@ -120,6 +126,8 @@ class _Helper(asyncio.SubprocessProtocol):
         # After the exit and after its output is read to the end: what is unanswered now
         # never will be.
         self.alive = False
+        if not self.ready.done():
+            self.ready.set_exception(_HelperGone("the helper process exited before it was ready"))
         pending, self._pending = self._pending, {}
         for future in pending.values():
             if not future.done():
@@ -221,8 +229,15 @@ class Signer:
                         stdout=asyncio.subprocess.PIPE,
                         stderr=None,
                     )
+                    # Spawned is not ready: its imports take ~100 ms, which the first
+                    # signatures would otherwise wait for inside their deadline.
+                    try:
+                        await helper.ready
+                    except BaseException:
+                        helper.close()
+                        raise
                 self._helpers.append(helper)
-        except (OSError, TimeoutError) as exc:
+        except (OSError, TimeoutError, _HelperGone) as exc:
             log.warning("cannot start a signing helper (%s); signing inline", exc)
         finally:
             self._starting = None
@@ -245,7 +260,10 @@ class Signer:
 
 def _answer(keys: dict[int, PrivateKey], kind: int, request: int, payload: bytes) -> bytes:
     if kind == _KEY:
-        loaded = serialization.load_der_private_key(payload, password=None)
+        # Checked when the server loaded it from disk; checking an RSA key again costs ~35 ms.
+        loaded = serialization.load_der_private_key(
+            payload, password=None, unsafe_skip_rsa_key_validation=True
+        )
         keys[request] = cast(PrivateKey, loaded)
         return b""
     try:
@@ -279,4 +297,5 @@ if __name__ == "__main__":
     # Ctrl-C reaches the whole process group; the server decides when its helpers end (by
     # closing their input), so they ignore it rather than print a traceback each.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    os.write(1, _FRAME.pack(_READY, 0, 0))
     serve()

@@ -12,6 +12,7 @@ import asyncio
 import logging
 import os
 import select
+import shutil
 import signal
 import struct
 import subprocess
@@ -46,7 +47,7 @@ BODY = b'{"type": "Follow", "actor": "https://social.example/users/alice"}'
 # The protocol, spelled out here rather than imported: the test pins the bytes on the wire.
 FRAME = struct.Struct("!BII")
 KEY, SIGN = 1, 2
-SIGNED, FAILED = 0, 1
+SIGNED, FAILED, READY = 0, 1, 2
 ANSWER_TIMEOUT = 10.0
 
 
@@ -394,6 +395,23 @@ async def test_helpers_that_cannot_start_leave_signing_inline(
         await signer.aclose()
 
 
+async def test_a_helper_that_exits_before_it_is_ready_leaves_signing_inline(
+    keys: list[PrivateKey], monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A program that starts but never says it is ready (here `true`, which exits at once)
+    is not counted as a helper."""
+    signer = Signer(1, clock=Clock())
+    monkeypatch.setattr(sys, "executable", shutil.which("true") or "/bin/true")
+    try:
+        with caplog.at_level(logging.WARNING, logger="fedipub.signer"):
+            await signer.start()
+            assert verifies(keys[0], b"inline", await signer.sign(keys[0], b"inline"))
+        assert (signer.helpers, signer.signed_in_helpers) == (0, 0)
+        assert "exited before it was ready" in caplog.text
+    finally:
+        await signer.aclose()
+
+
 # --- closing --------------------------------------------------------------------------------
 
 
@@ -581,7 +599,9 @@ def test_the_helper_module_signs_its_stdin_and_exits_at_its_end(keys: list[Priva
     )
 
     assert done.returncode == 0, done.stderr
-    out = done.stdout
+    # First of all it says it is ready (its imports are done), then it answers.
+    assert done.stdout[: FRAME.size] == FRAME.pack(READY, 0, 0)
+    out = done.stdout[FRAME.size :]
     for n, key in enumerate(keys):
         status, request, length = FRAME.unpack_from(out)
         signature, out = out[FRAME.size : FRAME.size + length], out[FRAME.size + length :]
