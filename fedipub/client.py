@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import re
 import ssl
 from collections import OrderedDict
@@ -46,6 +47,7 @@ _LD_JSON = LD_JSON_AS.partition(";")[0]
 # Acceptable only when the caller asked for them (WebFinger answers in JRD, RFC 7033 §10.2).
 _PLAIN_JSON_TYPES = frozenset({JRD_JSON, "application/json"})
 _REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
+POST_TARGETS_KEPT = 4096
 # Lower-case host name or IPv4 address, optional port, path and query of unreserved and
 # reserved characters only (RFC 3986), so nothing to encode and no room for two readings.
 _PLAIN_URL = re.compile(
@@ -187,6 +189,7 @@ class GuardedClient:
         self._backend = _GuardedBackend(dialer)
         # Built once: loading the CA bundle takes milliseconds, too slow per origin.
         self._ssl_context = httpx.create_ssl_context()
+        self._post_targets = functools.lru_cache(maxsize=POST_TARGETS_KEPT)(self._read_post_target)
         self._posts = Http1Pool(
             dialer,
             self._ssl_context,
@@ -291,6 +294,14 @@ class GuardedClient:
     def post_target(self, url: str) -> tuple[ParsedTarget, str, str]:
         """Where `post` sends `url`: the target, the Host header and the request target (a
         signature must cover these, not another reading of the URL); UnsafeURLError.
+
+        Remembered for the last `POST_TARGETS_KEPT` URLs: a delivery reads its inbox's URL
+        twice (to sign, to send), and the next article goes to the same inboxes.
+        """
+        return self._post_targets(url)
+
+    def _read_post_target(self, url: str) -> tuple[ParsedTarget, str, str]:
+        """`post_target`, read afresh.
 
         A URL of `_PLAIN_URL`'s shape needs no encoding and reads the same to every parser
         (nearly every inbox); it skips httpx's parse, a fifth of a delivery's event-loop time.
