@@ -50,6 +50,10 @@ class Metrics:
             ["result"],
             registry=self.registry,
         )
+        # One child per result, looked up once: a fan-out counts thousands a second.
+        self._delivery_results = {
+            result: self._deliveries.labels(result.value) for result in DeliveryResult
+        }
         self._queue_depth = Gauge(
             "fedipub_delivery_queue_depth",
             "Deliveries waiting (never attempted, or to be retried)",
@@ -72,7 +76,7 @@ class Metrics:
         self._inbox.labels(outcome.value, reason_class(outcome, reason)).inc()
 
     def delivery_result(self, result: DeliveryResult) -> None:
-        self._deliveries.labels(result.value).inc()
+        self._delivery_results[result].inc()
 
     def fetch_done(self, seconds: float, ok: bool) -> None:
         self._fetch.labels("ok" if ok else "error").observe(seconds)
