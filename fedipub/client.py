@@ -309,7 +309,11 @@ class GuardedClient:
         if not _PLAIN_URL.fullmatch(url) or "/." in url or url.endswith("?"):
             # httpx normalizes dot segments and keeps an empty query; urlsplit does not.
             target, parsed = self._target(url)
-            return target, parsed.netloc.decode("ascii"), parsed.raw_path.decode("ascii")
+            # An empty query is dropped: verifiers rebuild the request target as the path,
+            # plus `?query` only when there is one (Mastodon does), so a bare `?` sent would
+            # not be the `?` they check.
+            path = parsed.raw_path.decode("ascii").removesuffix("?")
+            return target, parsed.netloc.decode("ascii"), path
         try:
             target = check_url(url, self._settings.allow_private_addresses)
         except ValueError as exc:

@@ -396,11 +396,20 @@ async def test_the_breaker_pauses_a_failing_host_and_a_success_resumes_it(
     assert len(peer.counts()) == 20
 
 
-async def test_a_url_httpx_would_rewrite_is_signed_as_it_is_sent(outbound: Outbound) -> None:
-    """An upper-case scheme and dot segments: the request goes out normalized (httpx's
-    reading), and its signature covers that path and Host, not the URL as written."""
+@pytest.mark.parametrize(
+    "written",
+    [
+        pytest.param("HTTP://{authority}/users/x/../../inbox", id="scheme-and-dot-segments"),
+        pytest.param("http://{authority}/inbox?", id="empty-query"),
+    ],
+)
+async def test_a_url_httpx_would_rewrite_is_signed_as_it_is_sent(
+    outbound: Outbound, written: str
+) -> None:
+    """The request goes out normalized (httpx's reading, without an empty query), and its
+    signature covers that path and Host, not the URL as written."""
     peer = Inboxes()
-    written = peer.url("/users/x/../../inbox").replace("http://", "HTTP://")
+    written = written.format(authority=peer.base.removeprefix("http://"))
     await outbound.follow((written, None))
     create = await outbound.publish()
     await outbound.enqueue(create)
