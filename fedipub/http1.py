@@ -205,8 +205,11 @@ class _Connection(asyncio.Protocol):
     def _finish(self, *, reusable: bool) -> None:
         if self._response is None or self._response.done():
             return
-        self.reusable = reusable
-        if not reusable:
+        # A peer may answer before our body is all written (a 413, say): the rest of it would
+        # then be read as the next request.
+        written = self._transport is not None and not self._transport.get_write_buffer_size()
+        self.reusable = reusable and written
+        if not self.reusable:
             self.close()
         status = self._parser.get_status_code()
         body = bytes(self._body[: self._max_body])

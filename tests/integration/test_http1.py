@@ -851,6 +851,41 @@ async def test_guarded_post_reaches_the_server_either_way(
     assert seen.headers["user-agent"] == "fedipub-test/1"
 
 
+async def test_an_answer_before_the_body_is_all_sent_retires_the_connection() -> None:
+    """A peer that answers 413 after the head, keeping the connection, while most of a large
+    body is still unsent: reusing it would send the rest as the next request."""
+    accepted: list[int] = []
+
+    async def early(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        accepted.append(1)
+        try:
+            while True:
+                await reader.readuntil(b"\r\n\r\n")
+                writer.write(response_bytes(413, {}, b"too large"))
+                await writer.drain()
+                await asyncio.sleep(0.2)  # reads nothing more for a while: the body backs up
+                while await reader.read(1 << 20):
+                    pass
+        except (ConnectionError, asyncio.IncompleteReadError):
+            pass
+        finally:
+            writer.close()
+
+    server = await asyncio.start_server(early, "127.0.0.1", 0)
+    target = ParsedTarget("http", "127.0.0.1", server.sockets[0].getsockname()[1])
+    head = [("host", f"127.0.0.1:{target.port}")]
+    try:
+        async with pooled() as pool:
+            async with asyncio.timeout(TIMEOUT):
+                response = await pool.request(target, "POST", "/inbox", head, b"x" * 32_000_000)
+                assert response.status == 413
+                response = await pool.request(target, "POST", "/inbox", head, b"{}")
+            assert response.status == 413
+    finally:
+        server.close()
+    assert len(accepted) == 2  # the first connection was not reused
+
+
 # ----- found by these tests, and fixed ----------------------------------------------------------
 
 
