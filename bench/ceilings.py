@@ -22,7 +22,6 @@ import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import cast
 
 import aiosqlite
 import orjson
@@ -37,6 +36,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from bench.framing import Requests
+
 HOST = "127.0.0.1"
 ACTIVITY_JSON = "application/activity+json"
 _SIGNATURE_PARAM = re.compile(r'(\w+)="([^"]*)"')
@@ -46,37 +47,11 @@ _SINK_ANSWER = b"HTTP/1.1 202 Accepted\r\ncontent-length: 0\r\n\r\n"
 # --- sink ----------------------------------------------------------------------------------
 
 
-class _Sink(asyncio.Protocol):
-    """Counts requests in the byte stream (head, then Content-Length bytes of body) and
-    answers each one at once."""
+class _Sink(Requests):
+    """Answers each request at once."""
 
-    def __init__(self) -> None:
-        self._buffer = b""
-        self._body_left = 0
-        self._transport: asyncio.Transport | None = None
-
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        # uvloop's transports implement asyncio.Transport without subclassing it.
-        self._transport = cast(asyncio.Transport, transport)
-
-    def data_received(self, data: bytes) -> None:
-        self._buffer += data
-        while True:
-            if self._body_left:
-                taken = min(self._body_left, len(self._buffer))
-                self._buffer = self._buffer[taken:]
-                self._body_left -= taken
-                if self._body_left:
-                    return
-            end = self._buffer.find(b"\r\n\r\n")
-            if end < 0:
-                return
-            head, self._buffer = self._buffer[:end].lower(), self._buffer[end + 4 :]
-            found = head.find(b"content-length:")
-            if found >= 0:
-                self._body_left = int(head[found + 15 :].split(b"\r\n", 1)[0])
-            assert self._transport is not None
-            self._transport.write(_SINK_ANSWER)
+    def request(self, head: bytes) -> None:
+        self.answer(_SINK_ANSWER)
 
 
 async def _serve_sink(port: int) -> None:

@@ -18,10 +18,11 @@ import asyncio
 import json
 from collections import Counter
 from pathlib import Path
-from typing import cast
 
 import orjson
 import uvloop
+
+from bench.framing import Requests, header
 
 _ACCEPTED = b"HTTP/1.1 202 Accepted\r\ncontent-length: 0\r\n\r\n"
 
@@ -42,57 +43,23 @@ class Tally:
         return head.encode("ascii") + b"content-type: application/json\r\n\r\n" + body
 
 
-class _Inbox(asyncio.Protocol):
+class _Inbox(Requests):
     def __init__(self, tally: Tally) -> None:
+        super().__init__()
         self._tally = tally
-        self._buffer = b""
-        self._head: bytes | None = None
-        self._body_left = 0
-        self._transport: asyncio.Transport | None = None
 
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        # uvloop's transports implement asyncio.Transport without subclassing it.
-        self._transport = cast(asyncio.Transport, transport)
-
-    def data_received(self, data: bytes) -> None:
-        self._buffer += data
-        while True:
-            if self._head is None:
-                end = self._buffer.find(b"\r\n\r\n")
-                if end < 0:
-                    return
-                # Header names lower-cased (values too: only Host's is read, and hosts are).
-                self._head = self._buffer[:end].lower() + b"\r\n"
-                self._buffer = self._buffer[end + 4 :]
-                self._body_left = int(_value(self._head, b"content-length") or b"0")
-            if len(self._buffer) < self._body_left:
-                return
-            self._buffer = self._buffer[self._body_left :]
-            self._respond(self._head)
-            self._head = None
-
-    def _respond(self, head: bytes) -> None:
+    def request(self, head: bytes) -> None:
         # Lean on purpose: these stand in for servers on other machines, but share this one's
         # cores with the server being measured.
-        assert self._transport is not None
         method, path, _ = head[: head.find(b"\r\n")].split(b" ", 2)
         if method == b"get" and path == b"/counts":
-            self._transport.write(self._tally.answer())
+            self.answer(self._tally.answer())
             return
-        host = (_value(head, b"host") or b"").decode("latin-1")
+        host = (header(head, b"host") or b"").decode("latin-1")
         self._tally.received[f"{host} {path.decode('latin-1')}"] += 1
         if b"\r\nsignature:" not in head or b"\r\ndigest:" not in head:
             self._tally.unsigned += 1
-        self._transport.write(_ACCEPTED)
-
-
-def _value(head: bytes, name: bytes) -> bytes | None:
-    """A header's value in a lower-cased head that ends with CRLF."""
-    start = head.find(b"\r\n" + name + b":")
-    if start < 0:
-        return None
-    start += len(name) + 3
-    return head[start : head.find(b"\r\n", start)].strip()
+        self.answer(_ACCEPTED)
 
 
 async def _listen(hosts: list[str], count: int, tally: Tally) -> list[int]:

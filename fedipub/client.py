@@ -38,14 +38,12 @@ import orjson
 from fedipub.dialer import Dialer, ResolveError, Resolver, ResolveTimeout, system_resolver
 from fedipub.errors import DeliveryError, FetchError, UnsafeURLError
 from fedipub.http1 import ConnectTimeout, Http1Error, Http1Pool
+from fedipub.mediatypes import is_acceptable
 from fedipub.netguard import DEFAULT_PORTS, ParsedTarget, check_url
-from fedipub.vocab import ACTIVITY_JSON, AS_CONTEXT, JRD_JSON, LD_JSON_AS
+from fedipub.vocab import ACTIVITY_JSON, LD_JSON_AS
 
 AS2_ACCEPT = f"{ACTIVITY_JSON}, {LD_JSON_AS}"
 
-_LD_JSON = LD_JSON_AS.partition(";")[0]
-# Acceptable only when the caller asked for them (WebFinger answers in JRD, RFC 7033 §10.2).
-_PLAIN_JSON_TYPES = frozenset({JRD_JSON, "application/json"})
 _REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 POST_TARGETS_KEPT = 4096
 # Lower-case host name or IPv4 address, optional port, path and query of unreserved and
@@ -81,35 +79,6 @@ class Response:
     status: int
     headers: Mapping[str, str]  # lower-case names; repeated headers joined with ", "
     body: bytes
-
-
-def is_activity_json(content_type: str) -> bool:
-    """True for the AS2 media types: activity+json, or ld+json with no profile or the AS2 one.
-
-    Some servers send ld+json without the profile; Mastodon accepts it, so do we.
-    """
-    media_type, params = _parse_media_type(content_type)
-    if media_type == ACTIVITY_JSON:
-        return True
-    profile = params.get("profile")
-    return media_type == _LD_JSON and (profile is None or AS_CONTEXT in profile.split())
-
-
-def _parse_media_type(value: str) -> tuple[str, dict[str, str]]:
-    media_type, *raw_params = value.split(";")
-    params = {}
-    for raw in raw_params:
-        name, _, param_value = raw.partition("=")
-        params[name.strip().lower()] = param_value.strip().strip('"')
-    return media_type.strip().lower(), params
-
-
-def _is_acceptable(content_type: str, accept: str) -> bool:
-    if is_activity_json(content_type):
-        return True
-    media_type, _ = _parse_media_type(content_type)
-    requested = {_parse_media_type(part)[0] for part in accept.split(",")}
-    return media_type in _PLAIN_JSON_TYPES and media_type in requested
 
 
 class _GuardedBackend(httpcore.AsyncNetworkBackend):
@@ -231,7 +200,7 @@ class GuardedClient:
         if not 200 <= status < 300:
             raise FetchError(final, f"status {status}", status)
         content_type = response.headers.get("content-type", "")
-        if not _is_acceptable(content_type, accept):
+        if not is_acceptable(content_type, accept):
             raise FetchError(final, f"unexpected content type {content_type!r}", status)
         try:
             document = orjson.loads(response.body)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from fedipub import mediatypes
 from fedipub.vocab import ACTIVITY_JSON
 
 AS2_CONTENT_TYPE = f"{ACTIVITY_JSON}; charset=utf-8"
@@ -9,15 +10,11 @@ _AS2_TYPES = ("application/activity+json", "application/ld+json")
 _HTML_TYPES = ("text/html", "application/xhtml+xml")
 
 
-def _quality(params: list[str]) -> float:
-    for param in params:
-        name, _, value = param.partition("=")
-        if name.strip().lower() == "q":
-            try:
-                return max(0.0, min(1.0, float(value)))
-            except ValueError:
-                return 0.0
-    return 1.0
+def _quality(params: dict[str, str]) -> float:
+    try:
+        return max(0.0, min(1.0, float(params.get("q", "1"))))
+    except ValueError:
+        return 0.0
 
 
 def wants_activity_json(accept: str | None) -> bool:
@@ -28,8 +25,7 @@ def wants_activity_json(accept: str | None) -> bool:
     best_as2 = 0.0
     best_html = 0.0
     for part in accept.split(","):
-        media_type, *params = part.split(";")
-        media_type = media_type.strip().lower()
+        media_type, params = mediatypes.parse(part)
         if media_type in _AS2_TYPES:
             best_as2 = max(best_as2, _quality(params))
         elif media_type in _HTML_TYPES:

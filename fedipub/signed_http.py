@@ -12,7 +12,6 @@ import contextlib
 import time
 from collections import OrderedDict
 from collections.abc import AsyncGenerator, Callable, Generator, Mapping
-from contextlib import AbstractAsyncContextManager
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -187,7 +186,7 @@ class SignedHttp:
         key_id: str,
         *,
         headers: Mapping[str, str] | None = None,
-        slot: AbstractAsyncContextManager[Any] | None = None,
+        slot: contextlib.AbstractAsyncContextManager[Any] | None = None,
     ) -> Response:
         """POST signed; the request (and a second knock) is made inside `slot` when given,
         the first signature before it: a limit on requests in flight does not also hold

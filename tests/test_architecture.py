@@ -17,6 +17,7 @@ LAYERS: dict[str, int] = {
     "webfinger": 1, "nodeinfo": 1, "html_text": 1, "sanitize": 1, "feeds": 1, "netguard": 1,
     "remote_interaction": 1,
     "retry": 1, "parse": 1, "keydocs": 1, "ratelimit": 1, "threads": 1, "mentions": 1,
+    "mediatypes": 1,
     "store": 2, "client": 2, "signed_http": 2, "dialer": 2, "http1": 2, "signer": 2,
     "services": 3, "blog": 3, "actors": 3, "handlers": 3, "notify": 3, "publishing": 3,
     "verify": 3, "fetch": 3, "inbox": 3, "outbox": 3, "interactions": 3,

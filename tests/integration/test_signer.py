@@ -131,14 +131,10 @@ def process_exists(pid: int) -> bool:
     return True
 
 
-def kill(signer: Signer, pid: int) -> asyncio.SubprocessTransport:
-    """SIGKILL helper `pid`. Its transport is returned for the test to close: the signer does
-    not close a dead helper's (see test_a_dead_helper_is_closed_when_it_is_dropped)."""
-    for helper in signer._helpers:
-        if helper._transport is not None and helper._transport.get_pid() == pid:
-            os.kill(pid, signal.SIGKILL)
-            return helper._transport
-    raise AssertionError(f"no helper has pid {pid}")
+def kill(signer: Signer, pid: int) -> None:
+    """SIGKILL helper `pid` (the signer closes its transport once it is gone)."""
+    assert pid in helper_pids(signer), f"no helper has pid {pid}"
+    os.kill(pid, signal.SIGKILL)
 
 
 async def settle() -> None:
@@ -249,7 +245,6 @@ async def test_a_killed_helper_loses_no_signature_and_is_restarted_after_the_del
 ) -> None:
     clock = Clock()
     signer = Signer(1, clock=clock)
-    dead: list[asyncio.SubprocessTransport] = []
     try:
         await signer.start()
         assert verifies(keys[0], b"before", await signer.sign(keys[0], b"before"))
@@ -262,7 +257,7 @@ async def test_a_killed_helper_loses_no_signature_and_is_restarted_after_the_del
         tasks = [asyncio.create_task(signer.sign(key, message)) for key, message in work]
         await settle()
         assert signer._helpers[0].load == 20
-        dead.append(kill(signer, pid))
+        kill(signer, pid)
 
         signatures = await asyncio.gather(*tasks)
         assert all(verifies(k, m, s) for (k, m), s in zip(work, signatures, strict=True))
@@ -286,8 +281,6 @@ async def test_a_killed_helper_loses_no_signature_and_is_restarted_after_the_del
         assert new_pid != pid
         assert process_exists(new_pid)
     finally:
-        for transport in dead:
-            transport.close()
         await signer.aclose()
 
 
@@ -295,11 +288,10 @@ async def test_when_one_of_two_helpers_dies_the_other_keeps_signing(
     keys: list[PrivateKey],
 ) -> None:
     signer = Signer(2, clock=Clock())
-    dead: list[asyncio.SubprocessTransport] = []
     try:
         await signer.start()
         first, second = helper_pids(signer)
-        dead.append(kill(signer, first))
+        kill(signer, first)
         await exited(signer, first)
         signatures = await asyncio.gather(*(signer.sign(keys[0], b"%d" % n) for n in range(10)))
         assert all(verifies(keys[0], b"%d" % n, s) for n, s in enumerate(signatures))
@@ -307,8 +299,6 @@ async def test_when_one_of_two_helpers_dies_the_other_keeps_signing(
         assert helper_pids(signer) == [second]
         assert signer.signed_in_helpers == 10
     finally:
-        for transport in dead:
-            transport.close()
         await signer.aclose()
 
 
@@ -317,11 +307,10 @@ async def test_a_dead_helper_is_replaced_after_the_delay_while_others_run(
 ) -> None:
     clock = Clock()
     signer = Signer(2, clock=clock)
-    dead: list[asyncio.SubprocessTransport] = []
     try:
         await signer.start()
         first, _ = helper_pids(signer)
-        dead.append(kill(signer, first))
+        kill(signer, first)
         await exited(signer, first)
         assert verifies(keys[0], b"one left", await signer.sign(keys[0], b"one left"))
         assert signer.helpers == 1
@@ -330,8 +319,6 @@ async def test_a_dead_helper_is_replaced_after_the_delay_while_others_run(
         assert verifies(keys[0], b"two again", await signer.sign(keys[0], b"two again"))
         assert signer.helpers == 2
     finally:
-        for transport in dead:
-            transport.close()
         await signer.aclose()
 
 
