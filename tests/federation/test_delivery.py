@@ -17,6 +17,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import ParamSpec, TypeVar
 
+import httpx
 import orjson
 import pytest
 from http_message_signatures import HTTPMessageVerifier, MappingKeyResolver, algorithms
@@ -25,6 +26,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from fedipub.app import create_app
 from fedipub.blog import Blog, urls_for
 from fedipub.client import ClientSettings, GuardedClient
 from fedipub.delivery import DeliveryWorker, recipients
@@ -418,6 +420,45 @@ async def test_a_url_httpx_would_rewrite_is_signed_as_it_is_sent(
     [received] = peer.accepted()
     assert received.path == "/inbox"
     verify(received, peer.base, outbound.blog)
+
+
+async def test_a_follower_sees_an_article_created_updated_and_deleted(outbound: Outbound) -> None:
+    """An article's whole life as a follower's server sees it, each activity signed: a Create,
+    an Update saying when it changed, a Delete of a Tombstone; and then its URL answers 410
+    Gone with the Tombstone."""
+    peer = Inboxes()
+    await outbound.follow((peer.url("/users/a/inbox"), peer.url("/inbox")))
+    worker = outbound.worker()
+    with peer.running():
+        await outbound.enqueue(await outbound.publish())
+        assert await outbound.drain(worker) == 1
+        outbound.clock.advance(3600)
+        changed = ArticleSource(slug="hello", title="Hello again", body_markdown="Edited.")
+        await outbound.enqueue(await outbound.publish(changed))
+        assert await outbound.drain(worker) == 1
+        outbound.clock.advance(3600)
+        _, gone = await unpublish_article(
+            outbound.store, outbound.blog, "hello", now=outbound.moment
+        )
+        await outbound.enqueue(gone)
+        assert await outbound.drain(worker) == 1
+    received = peer.accepted()
+    for each in received:
+        verify(each, peer.base, outbound.blog)
+    create, update, delete = (orjson.loads(each.body) for each in received)
+    assert [create["type"], update["type"], delete["type"]] == ["Create", "Update", "Delete"]
+    note = create["object"]
+    assert update["object"]["id"] == note["id"]
+    assert update["object"]["updated"] > note["published"]
+    assert update["object"]["content"] != note["content"]
+    assert delete["object"]["type"] == "Tombstone"
+    assert delete["object"]["id"] == note["id"]
+
+    port = int(outbound.blog.settings.domain.rsplit(":", 1)[1])
+    with serve(create_app(outbound.blog.settings), port=port):
+        answer = httpx.get(note["id"], headers={"Accept": "application/activity+json"})
+    assert answer.status_code == 410
+    assert (answer.json()["type"], answer.json()["id"]) == ("Tombstone", note["id"])
 
 
 async def test_an_update_never_overtakes_its_create(outbound: Outbound) -> None:
